@@ -68,7 +68,7 @@ def _weighted_sum(expr: pl.Expr, weights) -> pl.Expr:
 def id_check_char(body17: pl.Expr) -> pl.Expr:
     """The GB 11643 check character of 17 digits (null if they are not 17 digits)."""
     index = _weighted_sum(body17, ID_WEIGHTS) % 11
-    return pl.when(body17.str.contains(r"^\d{17}$")).then(
+    return pl.when(body17.str.contains(r"^[0-9]{17}$")).then(
         index.replace_strict(list(range(11)), list(ID_CHECK_CHARS), default=None)
     )
 
@@ -78,13 +78,13 @@ def normalise_id(expr: pl.Expr) -> pl.Expr:
     cleaned = clean_id(expr)
     body17 = cleaned.str.slice(0, 6) + pl.lit("19") + cleaned.str.slice(6, 9)
     upgraded = body17 + id_check_char(body17)
-    return pl.when(cleaned.str.contains(r"^\d{15}$")).then(upgraded).otherwise(cleaned)
+    return pl.when(cleaned.str.contains(r"^[0-9]{15}$")).then(upgraded).otherwise(cleaned)
 
 
 def id_is_valid(normalised: pl.Expr) -> pl.Expr:
     """An 18-character ID whose first 17 are digits and whose check character is right."""
     return (
-        normalised.str.contains(r"^\d{17}[\dX]$")
+        normalised.str.contains(r"^[0-9]{17}[0-9X]$")
         & (normalised.str.slice(17, 1) == id_check_char(normalised.str.slice(0, 17)))
     ).fill_null(False)
 
@@ -113,7 +113,7 @@ def uscc_is_valid(expr: pl.Expr) -> pl.Expr:
     """18 characters of the USCC alphabet (first 8 digits) with the right check character."""
     code = clean_id(expr)
     return (
-        code.str.contains(r"^\d{8}[0-9A-HJ-NPQRTUWXY]{10}$")
+        code.str.contains(r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$")
         & (code.str.slice(17, 1) == uscc_check_char(code.str.slice(0, 17)))
     ).fill_null(False)
 

@@ -1,0 +1,37 @@
+{#- The common shape of the per-indicator models (int_indicator__iNN), so that
+    int_indicator_members can stack them. The model defines two CTEs:
+      official: period, person_key, town (registry town), in_denominator, in_numerator,
+                numerator_units, numerator_amount, denominator_amount
+                -- one row per period and person of the official definition
+      reported: period, person_key, town (the source's own town column)
+                -- the source-side numerator (indicators.md, reported_value)
+    and ends with {{ indicator_members('I08') }}. -#}
+{% macro indicator_members(indicator_code, has_reported=true) -%}
+select
+    cast('{{ indicator_code }}' as varchar) as indicator_code,
+    cast(period as varchar) as period,
+    cast('official' as varchar) as side,
+    cast(person_key as varchar) as person_key,
+    cast(town as varchar) as town,
+    cast(in_denominator as boolean) as in_denominator,
+    cast(in_numerator as boolean) as in_numerator,
+    cast(numerator_units as integer) as numerator_units,
+    cast(numerator_amount as double) as numerator_amount,
+    cast(denominator_amount as double) as denominator_amount
+from official
+{%- if has_reported %}
+union all
+select distinct
+    cast('{{ indicator_code }}' as varchar) as indicator_code,
+    cast(period as varchar) as period,
+    cast('reported' as varchar) as side,
+    cast(person_key as varchar) as person_key,
+    cast(town as varchar) as town,
+    cast(null as boolean) as in_denominator,
+    true as in_numerator,
+    1 as numerator_units,
+    cast(null as double) as numerator_amount,
+    cast(null as double) as denominator_amount
+from reported
+{%- endif %}
+{%- endmacro %}

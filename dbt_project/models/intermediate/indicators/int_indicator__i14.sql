@@ -1,0 +1,31 @@
+-- I14 持证残疾人家庭医生签约服务率 (ratio, year)
+-- denominator: persons active at Dec31 and surveyed in Y;
+-- numerator: those of them with gp_signed 是 (first survey row of Y).
+-- reported: distinct persons whose first survey row of Y has gp_signed 是
+--   (and the denominator's answer and age conditions, age from the ID's birth date),
+--   by the survey's 所属镇街, with no registry condition.
+with population as (
+    select * from {{ ref('int_survey_population') }}
+),
+
+official as (
+    select
+        population.period,
+        population.person_key,
+        population.town,
+        true as in_denominator,
+        coalesce(population.gp_signed = '是', false) as in_numerator,
+        case when coalesce(population.gp_signed = '是', false) then 1 else 0 end as numerator_units,
+        cast(null as double) as numerator_amount,
+        cast(null as double) as denominator_amount
+    from population
+),
+
+reported as (
+    select survey.period, survey.person_key, survey.town
+    from {{ ref('int_survey_first_rows') }} as survey
+    inner join {{ ref('int_periods__years') }} as years on years.year = survey.survey_year
+    where survey.gp_signed = '是'
+)
+
+{{ indicator_members('I14') }}

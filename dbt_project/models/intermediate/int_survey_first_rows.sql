@@ -1,0 +1,31 @@
+-- The survey row used for a person and year: the first in file order (lowest source_row;
+-- extracts.md, R04). Used by the official definitions and by the source-side reported
+-- values alike: the other rows of that person and year are not used anywhere.
+with ranked as (
+    select
+        *,
+        row_number() over (partition by person_key, survey_year order by source_row, source_file) as row_rank,
+        count(*) over (partition by person_key, survey_year) as rows_in_year
+    from {{ ref('stg_raw__survey_rows') }}
+)
+
+select
+    survey_year,
+    cast(survey_year as varchar) as period,
+    source_file,
+    source_row,
+    person_key,
+    birth_date,
+    town,
+    school,
+    pension,
+    medical,
+    rehab_need,
+    rehab_served,
+    at_need,
+    at_fitted,
+    gp_signed,
+    income,
+    cast(rows_in_year as integer) as rows_in_year
+from ranked
+where row_rank = 1

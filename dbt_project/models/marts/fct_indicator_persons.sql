@@ -1,0 +1,50 @@
+-- Drill-down behind indicator_values (pseudonymous keys only): which persons make up the
+-- numerator, the denominator and the source-side (reported) numerator of an annual figure.
+-- One row per indicator, year, town and person. Yearly indicators: every year. Monthly
+-- indicators (I04-I06): only the month their annual value shows (as_of_period), not every
+-- month: persons x 12 months x years would be tens of millions of rows at national scale
+-- and the dashboard and notebooks drill into annual figures. Monthly members can be
+-- recomputed on demand from intermediate.int_indicator__i04/5/6 (views).
+-- area_name is a town: the registry town for in_denominator / in_numerator, the source's
+-- town for in_reported_numerator (a person can appear under two towns). The district is
+-- all rows: distinct person_key.
+with annual_periods as (
+    select indicator_code, period, as_of_period
+    from {{ ref('int_indicator_periods') }}
+    where period_kind = 'year' and as_of_period is not null
+),
+
+members as (
+    select
+        annual_periods.indicator_code,
+        annual_periods.period,
+        annual_periods.as_of_period,
+        members.town as area_name,
+        members.person_key,
+        members.side,
+        members.in_denominator,
+        members.in_numerator,
+        members.numerator_units,
+        members.numerator_amount,
+        members.denominator_amount
+    from {{ ref('int_indicator_members') }} as members
+    inner join annual_periods
+        on annual_periods.indicator_code = members.indicator_code
+        and annual_periods.as_of_period = members.period
+)
+
+select
+    cast(indicator_code as varchar) as indicator_code,
+    cast(period as varchar) as period,
+    cast(as_of_period as varchar) as as_of_period,
+    cast(area_name as varchar) as area_name,
+    cast(person_key as varchar) as person_key,
+    -- false for count indicators (I02, I03, I13), which have no denominator
+    coalesce(bool_or(in_denominator) filter (where side = 'official'), false) as in_denominator,
+    coalesce(bool_or(in_numerator) filter (where side = 'official'), false) as in_numerator,
+    coalesce(bool_or(side = 'reported'), false) as in_reported_numerator,
+    cast(coalesce(sum(numerator_units) filter (where side = 'official'), 0) as integer) as numerator_units,
+    cast(sum(numerator_amount) filter (where side = 'official') as double) as numerator_amount,
+    cast(sum(denominator_amount) filter (where side = 'official') as double) as denominator_amount
+from members
+group by indicator_code, period, as_of_period, area_name, person_key

@@ -1,0 +1,139 @@
+-- The published indicator table (indicators.md, output contract): one row per indicator,
+-- period and area, also where the value is null. The definitions live in
+-- intermediate/indicators/int_indicator__iNN; this model only aggregates them:
+--   ratio  (I04-I12, I14): numerator / denominator = persons, 0 when nobody qualifies;
+--                          value = 100 * num / den, null when den = 0
+--   count  (I02, I03, I13): value = numerator (0 when nothing qualifies), denominator null
+--   growth (I01): income sums over the panel, null when the panel is empty;
+--                 value = 100 * (num / den - 1)
+--   reported_value: ratio -> 100 * source-side persons / the official denominator;
+--                   I13 -> the source-side count; I01-I04 -> null.
+-- Annual rows of monthly indicators show the latest month of the year (as_of_period).
+with frame as (
+    select
+        periods.indicator_code,
+        periods.period,
+        periods.year,
+        periods.as_of_period,
+        areas.area_level,
+        areas.area_name,
+        areas.sort_order
+    from {{ ref('int_indicator_periods') }} as periods
+    cross join {{ ref('dim_area') }} as areas
+),
+
+catalogue as (
+    select indicator_code, kind, has_reported_value from {{ ref('indicator_catalogue') }}
+),
+
+members as (
+    select * from {{ ref('int_indicator_members') }}
+),
+
+official_rows as (
+    select * from members where side = 'official'
+),
+
+official as (
+    -- district: every person once (each person has one official row per period)
+    select
+        indicator_code,
+        period,
+        '{{ var("district_name") }}' as area_name,
+        count(*) filter (where in_denominator) as denominator_persons,
+        sum(numerator_units) filter (where in_numerator) as numerator_units,
+        sum(numerator_amount) filter (where in_numerator) as numerator_amount,
+        sum(denominator_amount) filter (where in_denominator) as denominator_amount
+    from official_rows
+    group by indicator_code, period
+    union all
+    -- towns: by the town of the person's registry row
+    select
+        indicator_code,
+        period,
+        town as area_name,
+        count(*) filter (where in_denominator) as denominator_persons,
+        sum(numerator_units) filter (where in_numerator) as numerator_units,
+        sum(numerator_amount) filter (where in_numerator) as numerator_amount,
+        sum(denominator_amount) filter (where in_denominator) as denominator_amount
+    from official_rows
+    group by indicator_code, period, town
+),
+
+reported as (
+    -- district: each ID once, whichever towns listed it
+    select indicator_code, period, '{{ var("district_name") }}' as area_name,
+        count(distinct person_key) as reported_persons
+    from members
+    where side = 'reported'
+    group by indicator_code, period
+    union all
+    -- towns: by the source's own town column
+    select indicator_code, period, town as area_name, count(distinct person_key) as reported_persons
+    from members
+    where side = 'reported'
+    group by indicator_code, period, town
+),
+
+figures as (
+    select
+        frame.indicator_code,
+        frame.period,
+        frame.year,
+        frame.area_level,
+        frame.area_name,
+        frame.sort_order,
+        catalogue.kind,
+        catalogue.has_reported_value,
+        case catalogue.kind
+            when 'growth' then cast(official.numerator_amount as double)
+            else cast(coalesce(official.numerator_units, 0) as double)
+        end as numerator,
+        case catalogue.kind
+            when 'ratio' then cast(coalesce(official.denominator_persons, 0) as double)
+            when 'growth' then cast(official.denominator_amount as double)
+        end as denominator,
+        cast(coalesce(reported.reported_persons, 0) as double) as reported_numerator
+    from frame
+    inner join catalogue on catalogue.indicator_code = frame.indicator_code
+    left join official
+        on official.indicator_code = frame.indicator_code
+        and official.period = frame.as_of_period
+        and official.area_name = frame.area_name
+    left join reported
+        on reported.indicator_code = frame.indicator_code
+        and reported.period = frame.as_of_period
+        and reported.area_name = frame.area_name
+),
+
+valued as (
+    select
+        figures.*,
+        case kind
+            when 'ratio' then {{ percent('numerator', 'denominator') }}
+            when 'count' then numerator
+            when 'growth' then case when denominator > 0 then 100.0 * (numerator / denominator - 1) end
+        end as value,
+        case
+            when not has_reported_value then null
+            when kind = 'ratio' then {{ percent('reported_numerator', 'denominator') }}
+            when kind = 'count' then reported_numerator
+        end as reported_value
+    from figures
+)
+
+select
+    cast(valued.indicator_code as varchar) as indicator_code,
+    cast(valued.period as varchar) as period,
+    cast(valued.area_level as varchar) as area_level,
+    cast(valued.area_name as varchar) as area_name,
+    cast(valued.numerator as double) as numerator,
+    cast(valued.denominator as double) as denominator,
+    cast(valued.value as double) as value,
+    cast(valued.reported_value as double) as reported_value,
+    cast(targets.target as double) as target,
+    cast(valued.value >= targets.target as boolean) as meets_target
+from valued
+left join {{ ref('indicator_targets') }} as targets
+    on targets.indicator_code = valued.indicator_code and targets.year = valued.year
+order by valued.indicator_code, length(valued.period), valued.period, valued.sort_order

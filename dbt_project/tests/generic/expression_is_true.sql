@@ -1,0 +1,6 @@
+{#- Every row (optionally: every row matching `where` config) satisfies the expression. -#}
+{% test expression_is_true(model, expression) %}
+select *
+from {{ model }}
+where not coalesce({{ expression }}, false)
+{% endtest %}

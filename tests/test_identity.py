@@ -1,0 +1,114 @@
+"""Check digits of IDs (GB 11643) and credit codes (GB 32100), against known values and
+against python-stdnum on random ones, in both the numpy and the polars forms."""
+
+import numpy as np
+import polars as pl
+import pytest
+from stdnum.cn import ric, uscc
+
+from pipelines import identity
+
+VALID_IDS = [
+    "11010519491231002X",  # X check digit (the GB 11643 example)
+    "330283199001011238",
+    "330283200402290026",  # born on a leap day
+]
+
+
+def _ids(values: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
+    return frame.with_columns(identity.normalise_id(pl.col("raw")).alias("normalised")).with_columns(
+        identity.id_is_valid(pl.col("normalised")).alias("valid")
+    )
+
+
+def test_known_ids_are_valid():
+    assert _ids(VALID_IDS).get_column("valid").to_list() == [True] * len(VALID_IDS)
+    assert all(ric.is_valid(v) for v in VALID_IDS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("11010519491231002x", "11010519491231002X"),  # lower-case x
+        ("１１０１０５１９４９１２３１００２Ｘ", "11010519491231002X"),  # full-width
+        (" 110105 19491231 002X\u3000", "11010519491231002X"),  # spaces, ideographic space
+        ("110105491231002", "11010519491231002X"),  # 15 -> 18 digits
+    ],
+)
+def test_cleaning_and_upgrade(raw, normalised):
+    row = _ids([raw]).row(0, named=True)
+    assert row["normalised"] == normalised
+    assert row["valid"] is True
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "110105194912310021",  # wrong check digit
+        "11010519491231002",  # 17 characters
+        "1101051949123100211",  # 19 characters
+        "11010519491231002Y",  # not a check character
+        "1.1010519491231e+17",  # a number in scientific notation
+        "110105194912310000",  # digits lost in a spreadsheet's float
+        "",
+        None,
+    ],
+)
+def test_invalid_ids(raw):
+    assert _ids([raw]).get_column("valid").to_list() == [False]
+
+
+def test_birth_date_and_gender_from_id():
+    frame = pl.DataFrame({"id": ["11010519491231002X", "110105194912310013"]}).select(
+        identity.birth_date_from_id(pl.col("id")).alias("birth"),
+        identity.gender_from_id(pl.col("id")).alias("gender"),
+    )
+    assert frame.get_column("birth").dt.to_string("%Y-%m-%d").to_list() == ["1949-12-31"] * 2
+    assert frame.get_column("gender").to_list() == ["女", "男"]  # digit 17: 2 even, 1 odd
+
+
+def test_id_check_digits_match_stdnum_on_random_values():
+    rng = np.random.default_rng(11643)
+    bodies = rng.integers(0, 10, size=(3000, 17))
+    texts = ["".join(map(str, row)) for row in bodies]
+    expected = [ric.calc_check_digit(t + "0") for t in texts]  # stdnum ignores the last char
+
+    assert identity.id_check_chars(bodies).tolist() == expected
+    polars_chars = pl.Series(texts).to_frame("body").select(identity.id_check_char(pl.col("body")))
+    assert polars_chars.to_series().to_list() == expected
+
+    full = pl.Series([t + c for t, c in zip(texts, expected)]).to_frame("id")
+    assert full.select(identity.id_is_valid(pl.col("id"))).to_series().all()
+    wrong = [t + ("1" if c == "0" else "0") for t, c in zip(texts, expected)]
+    assert not pl.Series(wrong).to_frame("id").select(identity.id_is_valid(pl.col("id"))).to_series().any()
+
+
+KNOWN_USCC = ["91110000600037341L", "91330283MA2AH7X41K"[:17] + uscc.calc_check_digit("91330283MA2AH7X41")]
+
+
+def test_known_credit_codes():
+    frame = pl.DataFrame({"code": [*KNOWN_USCC, "91110000600037341l", " 9111 0000 6000 3734 1L ",
+                                   "91110000600037341M", "A1110000600037341L", "9111000060003734", None]})
+    assert frame.select(identity.uscc_is_valid(pl.col("code"))).to_series().to_list() == [
+        True, True, True, True, False, False, False, False,
+    ]
+
+
+def test_uscc_check_chars_match_stdnum_on_random_values():
+    rng = np.random.default_rng(32100)
+    alphabet = np.array(list(identity.USCC_ALPHABET))
+    bodies = np.hstack(
+        [rng.integers(0, 10, size=(3000, 8)), rng.integers(0, len(alphabet), size=(3000, 9))]
+    )
+    texts = ["".join(alphabet[row]) for row in bodies]
+    expected = [uscc.calc_check_digit(t) for t in texts]
+
+    assert identity.uscc_check_chars(bodies).tolist() == expected
+    polars_chars = pl.Series(texts).to_frame("body").select(identity.uscc_check_char(pl.col("body")))
+    assert polars_chars.to_series().to_list() == expected
+
+    codes = [t + c for t, c in zip(texts, expected)]
+    valid = pl.Series(codes).to_frame("code").select(identity.uscc_is_valid(pl.col("code"))).to_series()
+    assert valid.all()
+    assert all(uscc.is_valid(c) for c in codes[:200])
