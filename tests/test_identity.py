@@ -49,6 +49,7 @@ def test_cleaning_and_upgrade(raw, normalised):
         "11010519491231002",  # 17 characters
         "1101051949123100211",  # 19 characters
         "11010519491231002Y",  # not a check character
+        "11٠10519491231002X",  # an Arabic-Indic zero is a \d but not a digit here
         "1.1010519491231e+17",  # a number in scientific notation
         "110105194912310000",  # digits lost in a spreadsheet's float
         "",
@@ -60,7 +61,7 @@ def test_invalid_ids(raw):
 
 
 def test_birth_date_and_gender_from_id():
-    frame = pl.DataFrame({"id": ["11010519491231002X", "110105194912310013"]}).select(
+    frame = pl.DataFrame({"id": ["11010519491231002X", "110105194912310011"]}).select(
         identity.birth_date_from_id(pl.col("id")).alias("birth"),
         identity.gender_from_id(pl.col("id")).alias("gender"),
     )

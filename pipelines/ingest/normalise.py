@@ -8,6 +8,7 @@ carries `id_normalised`, which the caller hashes and drops.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -70,7 +71,7 @@ def parse_date(text: pl.Expr) -> pl.Expr:
 
 def parse_month(text: pl.Expr) -> pl.Expr:
     """YYYYMM, YYYY-M(M), YYYY/M(M), YYYY年M月 -> 'YYYYMM'; else null. Expects trimmed text."""
-    separated = text.str.len_chars() > 6
+    separated = text.str.slice(4, 1).is_in(["-", "/", "年"])
     month = (
         pl.when(separated)
         .then(text.str.slice(5).str.strip_suffix("月"))
@@ -256,6 +257,8 @@ def _checks(source: str, file_period: str, reference: Reference) -> list[_Check]
             )
     if "amount" in columns:  # subsidy: a payment is > 0
         text, value = _raw("amount"), pl.col("amount")
+        if columns["amount"].value_required:
+            checks.append(_Check("R06", text.is_null(), _detail(header["amount"], "为空")))
         checks.append(
             _Check(
                 "R06",
@@ -317,6 +320,14 @@ def _flags(source: str, file_period: str) -> dict[str, pl.Expr]:
     return {}
 
 
+def _first_failing(checks: list[_Check], value: Callable[[_Check], pl.Expr]) -> pl.Expr:
+    """value(check) of the first check that fails, in list order; null if none does."""
+    chain = pl.when(checks[0].failed.fill_null(False)).then(value(checks[0]))
+    for check in checks[1:]:
+        chain = chain.when(check.failed.fill_null(False)).then(value(check))
+    return chain.otherwise(pl.lit(None, pl.String))
+
+
 # ---------------------------------------------------------------- the step
 
 def normalise(raw: pl.DataFrame, source: str, file_period: str, reference: Reference) -> pl.DataFrame:
@@ -345,8 +356,9 @@ def normalise(raw: pl.DataFrame, source: str, file_period: str, reference: Refer
         identity.birth_date_from_id(pl.col("id_normalised")).alias("birth_date"),
     )
     frame = frame.with_columns(
-        # A right check digit is not enough: digits 7-14 must be a real birth date.
-        (pl.col("id_valid") & pl.col("birth_date").dt.year().is_between(1900, date.today().year))
+        # A right check digit is not enough: digits 7-14 must be a real birth date,
+        # not after the file's year.
+        (pl.col("id_valid") & pl.col("birth_date").dt.year().is_between(1900, int(file_period[:4])))
         .fill_null(False)
         .alias("id_valid"),
     )
@@ -361,17 +373,13 @@ def normalise(raw: pl.DataFrame, source: str, file_period: str, reference: Refer
     frame = frame.with_columns(
         pl.any_horizontal(check.failed.fill_null(False) for check in checks).alias("_quarantined")
     )
-    rule: pl.Expr | pl.When | pl.Then = pl
-    reason: pl.Expr | pl.When | pl.Then = pl
-    for check in checks:
-        failed = check.failed.fill_null(False)
-        rule = rule.when(failed).then(pl.lit(check.rule))
-        reason = reason.when(failed).then(check.detail)
+    rule = _first_failing(checks, lambda check: pl.lit(check.rule))
+    reason = _first_failing(checks, lambda check: check.detail)
     # Reasons are built for the (few) quarantined rows only.
     quarantined = frame.filter(pl.col("_quarantined")).select(
         "_row",
-        rule.otherwise(pl.lit(None, pl.String)).alias(QUARANTINE_RULE),
-        reason.otherwise(pl.lit(None, pl.String)).alias(QUARANTINE_REASON),
+        rule.alias(QUARANTINE_RULE),
+        reason.alias(QUARANTINE_REASON),
     )
     frame = frame.join(quarantined, on="_row", how="left", maintain_order="left")
     return frame.select(

@@ -102,7 +102,8 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame]:
                 "look for unquoted commas or stray separators.",
             ) from None
         raise
-    if not utf8.endswith(b"\n") and _last_record_width(utf8) < frame.width:
+    last_line = utf8[utf8.rfind(b"\n") + 1:]
+    if last_line.strip() and _last_record_width(utf8) < frame.width:
         raise _rejected_f01(
             path,
             "最后一行不完整（无换行且字段数少于表头），疑似导出被截断",

@@ -5,17 +5,19 @@ returns them (every contract field as text); two tests go through real XLSX file
 import datetime as dt
 import re
 
+import numpy as np
 import polars as pl
 import pytest
 import xlsxwriter
 
+from pipelines import identity
 from pipelines.contract import CONTRACT
 from pipelines.ingest.normalise import normalise, rule_counts
 from pipelines.ingest.read import read_extract
 from pipelines.reference import Reference
 
 ID = "11010519491231002X"  # born 1949-12-31, digit 17 even: 女
-ID_MALE = "110105194912310013"  # born 1949-12-31, 男
+ID_MALE = "110105194912310011"  # born 1949-12-31, 男
 USCC = "91110000600037341L"
 
 REFERENCE = Reference(
@@ -142,6 +144,12 @@ def test_invalid_ids_go_to_r01_with_a_masked_reason(given):
     assert not re.search(r"[0-9]{4}", row["quarantine_reason"])
     if given:
         assert given[:3] + "*" in row["quarantine_reason"]
+
+
+def test_id_born_after_the_file_year_is_r01():
+    body = "11010520230101001"  # born 2023-01-01, in a 202201 ledger
+    born_later = body + identity.id_check_chars(np.array([[int(d) for d in body]]))[0]
+    assert_quarantined(one("subsidy", id_no=born_later), "R01")
 
 
 def test_r01_comes_before_every_other_rule():

@@ -288,6 +288,11 @@ def test_truncated_last_row(tmp_path):
     assert error.rule == "F01" and "截断" in error.message
 
 
+def test_trailing_whitespace_after_the_last_newline_is_not_truncation(tmp_path):
+    text = csv_text(SUBSIDY_HEADER, ROWS) + "  "
+    assert read_extract(write_csv(tmp_path, "subsidy_202201.csv", text), "subsidy").height == 2
+
+
 def test_truncated_inside_quotes(tmp_path):
     text = csv_text(SUBSIDY_HEADER, ROWS) + f'{ID},"王五,其他'
     assert rejected(write_csv(tmp_path, "subsidy_202201.csv", text)).rule == "F01"
