@@ -4,7 +4,6 @@ Each test writes a real file in tmp_path."""
 import csv
 import datetime as dt
 import io
-import time
 from pathlib import Path
 
 import polars as pl
@@ -135,18 +134,16 @@ def test_last_line_without_newline_is_fine_when_complete(tmp_path):
     assert frame.height == 2 and frame.get_column("town").to_list()[-1] == "溪口镇"
 
 
-def test_large_csv_reads_fast(tmp_path):
+def test_large_csv_keeps_every_row_and_its_number(tmp_path):
+    # speed is measured in benchmarks/, not asserted here
     n = 600_000
     ids = pl.int_range(0, n, eager=True).cast(pl.String).str.zfill(18)
     pl.DataFrame(
         {h: ids if h == H["id_no"] else pl.Series([f"v{h}"] * n) for h in SUBSIDY_HEADER}
     ).write_csv(tmp_path / "subsidy_202201.csv")
-    start = time.perf_counter()
     frame = read_extract(tmp_path / "subsidy_202201.csv", "subsidy")
-    elapsed = time.perf_counter() - start
     assert frame.height == n and frame.get_column("id_no")[0] == "0" * 18
     assert frame.get_column("source_row")[-1] == n + 1
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
 
 
 # ---------------------------------------------------------------- XLSX
