@@ -17,7 +17,6 @@ from pipelines.contract import CONTRACT, GRADES
 from pipelines.generate.calendar import month_end
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%-m/%-d", "%Y%m%d", "%Y年%-m月%-d日", "%Y.%-m.%-d"]
-FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 XLSX_CELL_BUDGET = 560_000  # XLSX is slow to write: a demo-sized sprinkling, CSV for the rest
 
 
@@ -62,21 +61,22 @@ class Rendered:
 
 # ------------------------------------------------------------------ values as typed by hand
 
-def id_text(rng: np.random.Generator, ids: np.ndarray, birth: np.ndarray) -> pl.Series:
+def id_text(rng: np.random.Generator, ids: pl.Series, birth: np.ndarray) -> pl.Series:
     """IDs as clerks type them; every variant normalises back to the same 18 digits."""
-    n = len(ids)
-    out = ids.astype(object)
-    u = rng.random(n)
-    born_1900s = (birth >= np.datetime64("1900-01-01")) & (birth <= np.datetime64("1999-12-31"))
-    legacy = born_1900s & (u < 0.004)
-    out[legacy] = [s[:6] + s[8:17] for s in ids[legacy]]
-    lower = ~legacy & (np.char.endswith(ids, "X")) & (u > 0.7)
-    out[lower] = [s[:17] + "x" for s in ids[lower]]
-    wide = ~legacy & (u >= 0.004) & (u < 0.006)
-    out[wide] = [s.translate(FULL_WIDTH) for s in ids[wide]]
-    spaced = ~legacy & (u >= 0.006) & (u < 0.011)
-    out[spaced] = [f" {s[:6]} {s[6:]} " for s in ids[spaced]]
-    return pl.Series(out.tolist(), dtype=pl.String)
+    u = pl.Series(rng.random(len(ids)))
+    born_1900s = pl.Series((birth >= np.datetime64("1900-01-01")) & (birth <= np.datetime64("1999-12-31")))
+    frame = pl.DataFrame({"id": ids, "u": u, "old": born_1900s})
+    id_, u_ = pl.col("id"), pl.col("u")
+    legacy = pl.col("old") & (u_ < 0.004)
+    return frame.select(
+        pl.when(legacy).then(id_.str.slice(0, 6) + id_.str.slice(8, 9))
+        .when(id_.str.ends_with("X") & (u_ > 0.7)).then(id_.str.slice(0, 17) + pl.lit("x"))
+        .when(u_.is_between(0.004, 0.006, closed="left")).then(id_.str.replace_many(list("0123456789X"), list("０１２３４５６７８９Ｘ")))
+        .when(u_.is_between(0.006, 0.011, closed="left"))
+        .then(pl.concat_str([pl.lit(" "), id_.str.slice(0, 6), pl.lit(" "), id_.str.slice(6), pl.lit(" ")]))
+        .otherwise(id_)
+        .alias("id")
+    )["id"]
 
 
 def date_text(rng: np.random.Generator, dates: pl.Series, style: Style) -> pl.Series:
@@ -111,7 +111,7 @@ def amount_text(amounts: pl.Series, style: Style) -> pl.Series:
 def render(source: str, frame: pl.DataFrame, people, rng: np.random.Generator, style: Style) -> Rendered:
     """Turn a logical frame (typed values, `pid` per row) into text cells with headers."""
     pid = frame["pid"].to_numpy()
-    ids = id_text(rng, people.id18[pid], people.birth[pid])
+    ids = id_text(rng, people.text("id18", pid), people.birth[pid])
     cols: dict[str, pl.Series] = {}
     dates: list[str] = []
 
@@ -138,7 +138,7 @@ def render(source: str, frame: pl.DataFrame, people, rng: np.random.Generator, s
         put_date("审验日期", frame["review_date"])
     elif source == "subsidy":
         cols["身份证号"] = ids
-        cols["姓名"] = pl.Series(people.name[pid])
+        cols["姓名"] = people.text("name", pid)
         cols["补贴类型"] = frame["subsidy_type"]
         cols["发放年月"] = frame["pay_month"]
         cols["金额"] = amount_text(frame["amount"], style)
@@ -180,7 +180,7 @@ def corrupt_ids(rng, r: Rendered, rows: np.ndarray, style: Style, ids18: np.ndar
     if not len(rows):
         return
     how = rng.integers(0, 3, len(rows))
-    values = r.text["身份证号"].to_numpy().astype(object)
+    values = {}
     for row, h in zip(rows, how):
         good = ids18[row]
         if h == 0:
@@ -193,14 +193,14 @@ def corrupt_ids(rng, r: Rendered, rows: np.ndarray, style: Style, ids18: np.ndar
             values[row] = good[:17] + "0"  # written as a number cell; precision is lost anyway
         else:
             values[row] = f"{int(good[:17]) / 1e16:.5f}E+17"
-    r.text = r.text.with_columns(pl.Series("身份证号", values.tolist(), dtype=pl.String))
+    set_cells(r, "身份证号", np.array(list(values)), list(values.values()))
     r.defects["R01"] = r.defects.get("R01", 0) + len(rows)
 
 
 def set_cells(r: Rendered, header: str, rows: np.ndarray, values) -> None:
-    column = r.text[header].to_numpy().astype(object)
-    column[rows] = values
-    r.text = r.text.with_columns(pl.Series(header, column.tolist(), dtype=pl.String))
+    if len(rows):
+        column = r.text[header].scatter(rows, pl.Series(list(values), dtype=pl.String))
+        r.text = r.text.with_columns(column.alias(header))
 
 
 def count(r: Rendered, rule: str, rows: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import polars as pl
 
 from pipelines.contract import CATEGORIES, GRADES
 from pipelines.generate.calendar import (
@@ -77,6 +78,13 @@ class People:
 
     def __len__(self) -> int:
         return len(self.id18)
+
+    def text(self, attribute: str, pid: np.ndarray) -> pl.Series:
+        """A text attribute of the given persons as a polars Series (converted once, then gathered)."""
+        cache = self.extra.setdefault("series", {})
+        if attribute not in cache:
+            cache[attribute] = pl.Series(attribute, getattr(self, attribute).tolist(), dtype=pl.String)
+        return cache[attribute].gather(pid)
 
     def active_at(self, day) -> np.ndarray:
         """extracts.md: first_issue_date <= d and not (注销 and cancel_date <= d)."""

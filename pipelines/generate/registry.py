@@ -103,15 +103,16 @@ def snapshot(people: People, extras: dict, month: np.datetime64, vanished: np.nd
     })
     frame = pl.concat([main, old.cast(main.schema), dup.cast(main.schema)])
     pid = frame["pid"].to_numpy()
-    codes = (frame["category"].replace_strict(CATEGORIES) + frame["grade"].replace_strict(GRADES)).to_numpy()
-    return frame.with_columns(
-        id18=pl.Series(people.id18[pid]),
-        cert_no=pl.Series(np.char.add(people.id18[pid], codes.astype(str))),
-        name=pl.Series(people.name[pid]),
-        gender=pl.Series(people.sex[pid]),
+    frame = frame.with_columns(
+        id18=people.text("id18", pid),
+        name=people.text("name", pid),
+        gender=people.text("sex", pid),
         birth_date=pl.Series(people.birth[pid]),
-        town=pl.Series(people.town[pid]),
-        village=pl.Series(people.village[pid]),
-        hardship=pl.Series(people.hardship[pid]),
+        town=people.text("town", pid),
+        village=people.text("village", pid),
+        hardship=people.text("hardship", pid),
         cancel_reason=pl.col("cancel_reason").replace("", None),
+    )
+    return frame.with_columns(
+        cert_no=pl.col("id18") + pl.col("category").replace_strict(CATEGORIES) + pl.col("grade").replace_strict(GRADES)
     ).sort("pid", "first_issue_date")

@@ -191,9 +191,8 @@ def ledger(rng, people: People, p: Plan, month: np.datetime64) -> pl.DataFrame:
                      schema={"pid": pl.Int64, "subsidy_type": pl.String, "amount": pl.Float64})
         for rows, kind, amount in parts
     ])
-    pid = frame["pid"].to_numpy()
     return frame.with_columns(
-        town=pl.Series(people.town[pid], dtype=pl.String),
+        town=people.text("town", frame["pid"].to_numpy()),
         pay_month=pl.lit(str(month).replace("-", "")),
     )
 

@@ -83,7 +83,7 @@ def survey_rows(rng, people: People, lat: Latent, year: int, rows: np.ndarray) -
     return pl.DataFrame({
         "pid": rows,
         "year": np.full(len(rows), year),
-        "town": people.town[rows],
+        "town": people.text("town", rows),
         "school": school,
         "pension": pension,
         "medical": np.where(lat.medical[rows] < MEDICAL_INSURED[y], "已参保", "未参保"),

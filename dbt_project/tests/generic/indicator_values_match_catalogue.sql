@@ -5,8 +5,12 @@
     growth -> numerator and denominator both null or both set;
     reported_value null for indicators without one. -#}
 {% test indicator_values_match_catalogue(model) %}
+with checked as (
+    select * from {{ model }}
+)
+
 select checked.*, catalogue.kind
-from {{ model }} as checked
+from checked
 inner join {{ ref('indicator_catalogue') }} as catalogue
     on catalogue.indicator_code = checked.indicator_code
 where

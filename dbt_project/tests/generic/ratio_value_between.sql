@@ -1,8 +1,12 @@
 {#- For ratio indicators the column, where not null, lies in [min_value, max_value]
     (the official value is a share of the denominator: 0..100). -#}
 {% test ratio_value_between(model, column_name, min_value=0, max_value=100) %}
+with checked as (
+    select * from {{ model }}
+)
+
 select checked.*
-from {{ model }} as checked
+from checked
 inner join {{ ref('indicator_catalogue') }} as catalogue
     on catalogue.indicator_code = checked.indicator_code
 where catalogue.kind = 'ratio'
