@@ -25,6 +25,42 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipelines.ingest.landing import discover, snapshot_drops
+    from pipelines.ingest.load import F03_THRESHOLD, f03_problem, prepare
+    from pipelines.ingest.read import FileRejected
+    from pipelines.reference import load_reference
+
+    landing = Path(args.landing)
+    if not landing.is_dir():
+        print(f"落地目录不存在 / landing folder not found: {landing}", file=sys.stderr)
+        return 2
+    files, rejected = discover(landing)
+    reference = load_reference()
+    registry_rows: dict[str, int] = {}
+    registry_files = {}
+    for f in files:
+        try:
+            prepared = prepare(f, reference)
+        except FileRejected as problem:
+            rejected.append(problem)
+            continue
+        counts = prepared.rule_counts()
+        quarantined = {rule: n for rule, n in counts.items() if rule in ("R01", "R05", "R06", "R07")}
+        warned = {rule: n for rule, n in counts.items() if rule not in quarantined}
+        shown = lambda c: ", ".join(f"{rule} {n:,}" for rule, n in c.items()) or "-"  # noqa: E731
+        print(f"{f.relative}: {prepared.rows_read:,} rows read; quarantined {shown(quarantined)}; warn {shown(warned)}")
+        if f.source == "registry":
+            registry_rows[f.period] = prepared.rows_read
+            registry_files[f.period] = f
+    for current, previous, rows, previous_rows in snapshot_drops(registry_rows, None, F03_THRESHOLD):
+        rejected.append(f03_problem(registry_files[current], current, previous, rows, previous_rows))
+    for problem in rejected:
+        print(f"REJECTED [{problem.rule}] {problem.path}: {problem.message}")
+    print(f"{len(files)} file(s) checked, {len(rejected)} rejected / 检查 {len(files)} 个文件，拒收 {len(rejected)} 个")
+    return 1 if rejected else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dpf",
@@ -46,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--defect-rate", type=float, default=0.01,
                      help="share of rows given a row-level defect (default 0.01)")
     gen.set_defaults(func=cmd_generate)
+
+    check = sub.add_parser(
+        "check",
+        help="validate a landing folder against the data contract (no warehouse touched)",
+        description="Read every landing file as a refresh would and report, per file, the rows read, the "
+        "rows that would be quarantined (by rule) and the files that would be rejected (F01 unreadable or "
+        "missing column, F02 bad file name, F03 registry snapshot under 80% of the previous one). Touches "
+        "no warehouse. Exit status 1 when any file would be rejected.",
+    )
+    check.add_argument("--landing", required=True, help="the landing folder to check")
+    check.set_defaults(func=cmd_check)
     return parser
 
 

@@ -24,3 +24,19 @@ def warehouse_dir(explicit: str | os.PathLike | None = None) -> Path:
     if explicit:
         return Path(explicit)
     return Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE)
+
+
+LANDING_ENV = "DPF_LANDING"
+DEFAULT_LANDING = PROJECT_ROOT / "landing"
+
+
+def landing_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The landing folder: the argument, else $DPF_LANDING, else ./landing of the project."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(LANDING_ENV) or DEFAULT_LANDING)
+
+
+def pseudonym_key_from_env() -> str | None:
+    """The pseudonym secret from $DPF_PSEUDONYM_KEY, if set (else the warehouse's key file is used)."""
+    return os.environ.get(PSEUDONYM_KEY_ENV) or None

@@ -133,8 +133,13 @@ def generate(out: Path, holders: int = DEFAULT_HOLDERS, seed: int = 2022, defect
     spells = employment.spells(rng, people, firms, scale)
     spells, emp_manifest = employment_injections(rng, people, spells, firms, few)
     inj.update(emp_manifest)
+    inj["identical_employment_rows"] = {}
     for month in employment.SNAPSHOT_MONTHS:
         frame = employment.snapshot(spells, month)
+        # Exports repeat some rows verbatim; the contract counts identical rows once.
+        repeated = np.sort(rng.choice(frame.height, max(1, frame.height // 500), replace=False))
+        frame = pl.concat([frame, frame[repeated.tolist()].with_columns(tag=pl.lit("identical"))])
+        inj["identical_employment_rows"][yyyymm(month)] = len(repeated)
         report_day = dt.date(2022, 6, 30)
         covers_report = frame.select(
             (pl.col("start_date") <= report_day) & (pl.col("end_date").is_null() | (pl.col("end_date") >= report_day))

@@ -1,0 +1,368 @@
+"""Landing files -> the raw tables of the working warehouse <warehouse>/work.duckdb.
+
+One run is all-or-nothing: every new or changed file is read and normalised first; any
+whole-file problem (F01, F02, F03) stops the run with RefreshBlocked before the database is
+opened for writing, so work.duckdb stays byte for byte as it was. Then one transaction
+replaces, per (source, period), the rows of every changed file.
+
+- A file whose content hash (sha256) is already recorded in raw.landing_files is not read.
+- A changed file, or another file for a loaded period (registry_202201.xlsx after
+  registry_202201.csv), replaces that period's rows: ledgers and surveys never double-count;
+  registry and employment snapshots are kept side by side, one per snapshot month.
+- A file that disappears from the landing folder keeps its rows: the warehouse holds what
+  was delivered; withdrawing a period is an administrator's decision, not a side effect.
+- Privacy at the door: names are never selected; IDs become person_key and certificate
+  numbers cert_key (HMAC-SHA256 with the pseudonym secret, keys.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.contract import CONTRACT, SOURCES
+from pipelines.identity import keyed_hash
+from pipelines.ingest import keys
+from pipelines.ingest.landing import LandingFile, content_hash, discover, snapshot_drops
+from pipelines.ingest.normalise import QUARANTINE_REASON, QUARANTINE_RULE, normalise, rule_counts
+from pipelines.ingest.read import FileRejected, read_extract
+from pipelines.reference import Reference, load_reference
+
+WORK_DB_NAME = "work.duckdb"
+F03_THRESHOLD = 0.8
+
+# The raw table contract (dbt_project/models/staging/_raw__sources.yml): name -> DuckDB type.
+_ROW_PREFIX = {"source_file": "VARCHAR", "source_row": "INTEGER", "person_key": "VARCHAR"}
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "registry_rows": {
+        "snapshot_month": "VARCHAR", **_ROW_PREFIX, "cert_key": "VARCHAR",
+        "cert_no_matches_id": "BOOLEAN", "gender": "VARCHAR", "birth_date": "DATE",
+        "gender_matches_id": "BOOLEAN", "birth_date_matches_id": "BOOLEAN", "category": "VARCHAR",
+        "grade": "VARCHAR", "town": "VARCHAR", "village": "VARCHAR", "first_issue_date": "DATE",
+        "valid_until": "DATE", "status": "VARCHAR", "cancel_date": "DATE", "cancel_reason": "VARCHAR",
+        "hardship": "VARCHAR", "review_date": "DATE",
+    },
+    "subsidy_rows": {
+        "pay_month": "VARCHAR", **_ROW_PREFIX, "birth_date": "DATE", "subsidy_type": "VARCHAR",
+        "pay_month_stated": "VARCHAR", "amount": "DECIMAL(14,2)", "town": "VARCHAR",
+    },
+    "employment_rows": {
+        "snapshot_month": "VARCHAR", **_ROW_PREFIX, "birth_date": "DATE", "record_type": "VARCHAR",
+        "form": "VARCHAR", "employer_name": "VARCHAR", "employer_uscc": "VARCHAR", "course": "VARCHAR",
+        "start_date": "DATE", "end_date": "DATE",
+    },
+    "survey_rows": {
+        "survey_year": "INTEGER", **_ROW_PREFIX, "birth_date": "DATE", "year_stated": "INTEGER",
+        "town": "VARCHAR", "school": "VARCHAR", "pension": "VARCHAR", "medical": "VARCHAR",
+        "rehab_need": "VARCHAR", "rehab_served": "VARCHAR", "at_need": "VARCHAR", "at_fitted": "VARCHAR",
+        "gp_signed": "VARCHAR", "income": "DECIMAL(14,2)",
+    },
+    "quarantine_rows": {
+        "source": "VARCHAR", "source_file": "VARCHAR", "period": "VARCHAR", "source_row": "INTEGER",
+        "rule_id": "VARCHAR", "reason": "VARCHAR", "person_key": "VARCHAR",
+    },
+    "landing_files": {
+        "source": "VARCHAR", "source_file": "VARCHAR", "period": "VARCHAR", "content_hash": "VARCHAR",
+        "rows_read": "INTEGER", "rows_quarantined": "INTEGER", "loaded_at": "TIMESTAMP",
+    },
+    # Not a dbt source: the fingerprint of the pseudonym key (keys.py).
+    "warehouse_meta": {"name": "VARCHAR", "value": "VARCHAR"},
+}
+ROWS_TABLE = {s: f"{s}_rows" for s in SOURCES}
+PERIOD_COLUMN = {"registry": "snapshot_month", "subsidy": "pay_month", "employment": "snapshot_month",
+                 "survey": "survey_year"}
+
+_POLARS_TYPE = {"VARCHAR": pl.String, "INTEGER": pl.Int32, "DATE": pl.Date, "BOOLEAN": pl.Boolean,
+                "DECIMAL(14,2)": pl.Float64, "TIMESTAMP": pl.Datetime("us")}
+
+
+class RefreshBlocked(Exception):
+    """The refresh stopped before publishing: a whole-file rule (F01, F02, F03) failed.
+
+    `rule` and `file` name the first problem; `problems` holds all of them."""
+
+    def __init__(self, rule: str, file: Path | str, message: str, problems: list[FileRejected] | None = None):
+        super().__init__(message)
+        self.rule = rule
+        self.file = Path(file)
+        self.message = message
+        self.problems = problems or [FileRejected(rule, Path(file), message)]
+
+
+@dataclass
+class PreparedFile:
+    """One landing file read and normalised, not yet keyed or written."""
+
+    file: LandingFile
+    content_hash: str
+    normalised: pl.DataFrame
+
+    @property
+    def rows_read(self) -> int:
+        return self.normalised.height
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.normalised.get_column(QUARANTINE_RULE).is_not_null().sum()
+
+    def rule_counts(self) -> dict[str, int]:
+        return rule_counts(self.normalised)
+
+
+@dataclass
+class IngestReport:
+    loaded: list[PreparedFile] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # source_file of files not read again
+
+    def rows(self, source: str) -> int:
+        return sum(p.rows_read - p.rows_quarantined for p in self.loaded if p.file.source == source)
+
+    def quarantined(self, source: str | None = None) -> int:
+        return sum(p.rows_quarantined for p in self.loaded if source in (None, p.file.source))
+
+
+# ---------------------------------------------------------------- read + normalise
+
+def prepare(file: LandingFile, reference: Reference, hash_: str | None = None) -> PreparedFile:
+    """Read (F01) and normalise one file. Raises FileRejected."""
+    raw = read_extract(file.path, file.source)
+    return PreparedFile(file, hash_ or content_hash(file.path), normalise(raw, file.source, file.period, reference))
+
+
+def _typed(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    columns = RAW_TABLES[table]
+    return frame.select(pl.col(name).cast(_POLARS_TYPE[kind]) for name, kind in columns.items())
+
+
+def keyed_tables(prepared: PreparedFile, secret: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows for raw.<source>_rows, rows for raw.quarantine_rows): IDs as person_key,
+    certificate numbers as cert_key, names never selected."""
+    file, frame = prepared.file, prepared.normalised
+    valid_id = frame.select(pl.when(pl.col("id_valid")).then(pl.col("id_normalised"))).to_series()
+    frame = frame.with_columns(
+        person_key=keyed_hash(secret, valid_id),
+        source_file=pl.lit(file.relative),
+    )
+    if "cert_no" in frame.columns:
+        frame = frame.with_columns(cert_key=keyed_hash(secret, frame.get_column("cert_no")))
+    quarantined = pl.col(QUARANTINE_RULE).is_not_null()
+
+    period_value = int(file.period) if file.source == "survey" else file.period
+    rows = frame.filter(~quarantined).with_columns(pl.lit(period_value).alias(PERIOD_COLUMN[file.source]))
+    quarantine = frame.filter(quarantined).select(
+        source=pl.lit(file.source),
+        source_file="source_file",
+        period=pl.lit(file.period),
+        source_row="source_row",
+        rule_id=QUARANTINE_RULE,
+        # normalise masks IDs in reasons; mask any other long digit run too (an ID typed
+        # into the wrong column).
+        reason=pl.col(QUARANTINE_REASON).str.replace_all(r"[0-9]{14,}[0-9Xx]?", "***"),
+        person_key="person_key",
+    )
+    return _typed(rows, ROWS_TABLE[file.source]), _typed(quarantine, "quarantine_rows")
+
+
+# ---------------------------------------------------------------- the warehouse
+
+def work_db(warehouse: Path) -> Path:
+    return Path(warehouse) / WORK_DB_NAME
+
+
+def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
+    """A query result as a polars frame (DuckDB's .pl() needs pyarrow, which we do not ship)."""
+    cursor = con.execute(query, params or [])
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [table]
+    ).fetchall()[0][0])
+
+
+@dataclass
+class _State:
+    fingerprint: str | None
+    landing_files: pl.DataFrame
+
+
+def _read_state(db: Path) -> _State | None:
+    """What the warehouse already holds (read-only open: a blocked run writes nothing)."""
+    if not db.exists():
+        return None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        fingerprint = None
+        if _table_exists(con, "warehouse_meta"):
+            found = con.execute("select value from raw.warehouse_meta where name = 'key_fingerprint'").fetchall()
+            fingerprint = found[0][0] if found else None
+        files = pl.DataFrame(schema={c: _POLARS_TYPE[t] for c, t in RAW_TABLES["landing_files"].items()})
+        if _table_exists(con, "landing_files"):
+            files = _typed(_frame(con, "select * from raw.landing_files"), "landing_files") if con.execute(
+                "select count(*) from raw.landing_files").fetchall()[0][0] else files
+        return _State(fingerprint, files)
+    finally:
+        con.close()
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for table, columns in RAW_TABLES.items():
+        body = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        con.execute(f"create table if not exists raw.{table} ({body})")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, scratch: Path) -> None:
+    if frame.height == 0:
+        return
+    path = scratch / f"{table}.parquet"
+    frame.write_parquet(path)
+    con.execute(f"insert into raw.{table} by name select * from read_parquet(?)", [str(path)])
+    path.unlink()
+
+
+def _write(db: Path, prepared: list[PreparedFile], secret: bytes, fingerprint: str) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    # Keyed frames are built before the database is opened (no half-open transaction
+    # while hashing); scratch parquet stays inside the private warehouse folder.
+    keyed = [(p, *keyed_tables(p, secret)) for p in prepared]
+    with tempfile.TemporaryDirectory(dir=db.parent, prefix=".ingest-") as scratch:
+        con = duckdb.connect(str(db), config={"enable_progress_bar": False})
+        try:
+            con.execute("begin transaction")
+            try:
+                _create_tables(con)
+                con.execute(
+                    "insert into raw.warehouse_meta select 'key_fingerprint', ? "
+                    "where not exists (select 1 from raw.warehouse_meta where name = 'key_fingerprint')",
+                    [fingerprint],
+                )
+                for p, rows, quarantine in keyed:
+                    f = p.file
+                    period = int(f.period) if f.source == "survey" else f.period
+                    con.execute(f"delete from raw.{ROWS_TABLE[f.source]} where {PERIOD_COLUMN[f.source]} = ?",
+                                [period])
+                    con.execute("delete from raw.quarantine_rows where source = ? and period = ?",
+                                [f.source, f.period])
+                    con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
+                    _insert(con, ROWS_TABLE[f.source], rows, Path(scratch))
+                    _insert(con, "quarantine_rows", quarantine, Path(scratch))
+                    con.execute(
+                        "insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)",
+                        [f.source, f.relative, f.period, p.content_hash, p.rows_read, p.rows_quarantined,
+                         loaded_at],
+                    )
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+        finally:
+            con.close()
+
+
+# ---------------------------------------------------------------- the run
+
+def _blocked(problems: list[FileRejected]) -> RefreshBlocked:
+    first = problems[0]
+    listed = "\n".join(f"- [{p.rule}] {p.message}" for p in problems)
+    return RefreshBlocked(
+        first.rule,
+        first.path,
+        f"刷新已停止，仓库未作任何改动（{len(problems)} 个文件有问题）。"
+        f" Refresh stopped; the warehouse was not changed ({len(problems)} file problem(s)):\n{listed}",
+        problems,
+    )
+
+
+def f03_problem(landing_file: LandingFile | Path, current: str, previous: str, rows: int, previous_rows: int) -> FileRejected:
+    path = landing_file.path if isinstance(landing_file, LandingFile) else Path(landing_file)
+    return FileRejected(
+        "F03",
+        path,
+        f"文件 {path}：登记快照 {current} 只有 {rows:,} 行，不足上一快照 {previous}（{previous_rows:,} 行）的80%，"
+        f"疑似导出不完整。请重新完整导出该月快照后再刷新。 File {path}: registry snapshot {current} has "
+        f"{rows:,} rows, fewer than 80% of the previous snapshot {previous} ({previous_rows:,} rows); "
+        f"a truncated export is suspected. Export the snapshot again in full, then refresh.",
+    )
+
+
+def _duplicate_periods(files: list[LandingFile]) -> list[FileRejected]:
+    seen: dict[tuple[str, str], LandingFile] = {}
+    problems = []
+    for f in files:
+        other = seen.setdefault((f.source, f.period), f)
+        if other is not f:
+            problems.append(FileRejected(
+                "F02", f.path,
+                f"文件 {f.path} 与 {other.path} 属于同一期间 {f.period}，无法确定以哪个为准。请只保留一个。"
+                f" Files {f.path} and {other.path} give the same period {f.period}; keep only one.",
+            ))
+    return problems
+
+
+def ingest(
+    landing: Path,
+    warehouse: Path,
+    env_key: str | None = None,
+    sources: tuple[str, ...] = SOURCES,
+    reference: Reference | None = None,
+    log: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Load the new and changed landing files of `sources` into <warehouse>/work.duckdb.
+
+    env_key: the pseudonym secret from the environment, if set (else the key file).
+    Raises RefreshBlocked (F01/F02/F03) or keys.PseudonymKeyError; then nothing is written."""
+    log = log or (lambda message: None)
+    landing, warehouse = Path(landing), Path(warehouse)
+    db = work_db(warehouse)
+    if not landing.is_dir():
+        raise RefreshBlocked("F01", landing, f"落地目录 {landing} 不存在。 Landing folder {landing} does not exist.")
+    state = _read_state(db)
+    secret = keys.resolve_secret(warehouse, env_key, has_data=state is not None)
+    keys.check_fingerprint(state.fingerprint if state else None, secret, warehouse)
+
+    files, problems = discover(landing, sources)
+    known = dict(state.landing_files.select("source_file", "content_hash").iter_rows()) if state else {}
+    changed: list[tuple[LandingFile, str]] = []
+    report = IngestReport()
+    for f in files:
+        digest = content_hash(f.path)
+        if known.get(f.relative) == digest:
+            report.unchanged.append(f.relative)
+        else:
+            changed.append((f, digest))
+    problems += _duplicate_periods([f for f, _ in changed])
+
+    reference = reference or load_reference()
+    for f, digest in changed:
+        try:
+            report.loaded.append(prepare(f, reference, digest))
+            log(f"read {f.relative}: {report.loaded[-1].rows_read} rows")
+        except FileRejected as rejected:
+            problems.append(rejected)
+
+    # F03 against the previous snapshot, loaded before or delivered now.
+    counts: dict[str, int] = {}
+    if state is not None:
+        stored = state.landing_files.filter(pl.col("source") == "registry").sort("loaded_at")
+        counts.update(dict(stored.select("period", "rows_read").iter_rows()))  # latest per period wins
+    new = {p.file.period: p for p in report.loaded if p.file.source == "registry"}
+    counts.update({period: p.rows_read for period, p in new.items()})
+    for current, previous, rows, previous_rows in snapshot_drops(counts, set(new), F03_THRESHOLD):
+        problems.append(f03_problem(new[current].file, current, previous, rows, previous_rows))
+
+    if problems:
+        raise _blocked(problems)
+    if report.loaded or state is None:
+        _write(db, report.loaded, secret, keys.fingerprint(secret))
+    return report
