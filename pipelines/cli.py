@@ -25,6 +25,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{rule} {n:,}" for rule, n in counts.items()) or "-"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pipelines.ingest.landing import discover, snapshot_drops
     from pipelines.ingest.load import F03_THRESHOLD, f03_problem, prepare
@@ -48,8 +52,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         counts = prepared.rule_counts()
         quarantined = {rule: n for rule, n in counts.items() if rule in ("R01", "R05", "R06", "R07")}
         warned = {rule: n for rule, n in counts.items() if rule not in quarantined}
-        shown = lambda c: ", ".join(f"{rule} {n:,}" for rule, n in c.items()) or "-"  # noqa: E731
-        print(f"{f.relative}: {prepared.rows_read:,} rows read; quarantined {shown(quarantined)}; warn {shown(warned)}")
+        print(f"{f.relative}: {prepared.rows_read:,} rows read; "
+              f"quarantined {_counts_text(quarantined)}; warn {_counts_text(warned)}")
         if f.source == "registry":
             registry_rows[f.period] = prepared.rows_read
             registry_files[f.period] = f

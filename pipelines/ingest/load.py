@@ -72,7 +72,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "rows_read": "INTEGER", "rows_quarantined": "INTEGER", "loaded_at": "TIMESTAMP",
     },
     # Not a dbt source: the fingerprint of the pseudonym key (keys.py).
-    "warehouse_meta": {"name": "VARCHAR", "value": "VARCHAR"},
+    "warehouse_meta": {"setting": "VARCHAR", "value": "VARCHAR"},
 }
 ROWS_TABLE = {s: f"{s}_rows" for s in SOURCES}
 PERIOD_COLUMN = {"registry": "snapshot_month", "subsidy": "pay_month", "employment": "snapshot_month",
@@ -203,12 +203,13 @@ def _read_state(db: Path) -> _State | None:
     try:
         fingerprint = None
         if _table_exists(con, "warehouse_meta"):
-            found = con.execute("select value from raw.warehouse_meta where name = 'key_fingerprint'").fetchall()
+            found = con.execute("select value from raw.warehouse_meta where setting = 'key_fingerprint'").fetchall()
             fingerprint = found[0][0] if found else None
         files = pl.DataFrame(schema={c: _POLARS_TYPE[t] for c, t in RAW_TABLES["landing_files"].items()})
         if _table_exists(con, "landing_files"):
-            files = _typed(_frame(con, "select * from raw.landing_files"), "landing_files") if con.execute(
-                "select count(*) from raw.landing_files").fetchall()[0][0] else files
+            stored = _frame(con, "select * from raw.landing_files")
+            if stored.height:
+                files = _typed(stored, "landing_files")
         return _State(fingerprint, files)
     finally:
         con.close()
@@ -237,14 +238,15 @@ def _write(db: Path, prepared: list[PreparedFile], secret: bytes, fingerprint: s
     # while hashing); scratch parquet stays inside the private warehouse folder.
     keyed = [(p, *keyed_tables(p, secret)) for p in prepared]
     with tempfile.TemporaryDirectory(dir=db.parent, prefix=".ingest-") as scratch:
-        con = duckdb.connect(str(db), config={"enable_progress_bar": False})
+        con = duckdb.connect(str(db))
         try:
+            con.execute("set enable_progress_bar = false")
             con.execute("begin transaction")
             try:
                 _create_tables(con)
                 con.execute(
                     "insert into raw.warehouse_meta select 'key_fingerprint', ? "
-                    "where not exists (select 1 from raw.warehouse_meta where name = 'key_fingerprint')",
+                    "where not exists (select 1 from raw.warehouse_meta where setting = 'key_fingerprint')",
                     [fingerprint],
                 )
                 for p, rows, quarantine in keyed:

@@ -30,49 +30,23 @@ members as (
     select * from {{ ref('int_indicator_members') }}
 ),
 
-official_rows as (
-    select * from members where side = 'official'
-),
-
-official as (
-    -- district: every person once (each person has one official row per period)
+aggregated as (
+    -- one pass over the members (they include large views), two groupings:
+    --   district: every person once (each person has one official row per period);
+    --             reported: each ID once, whichever towns listed it
+    --   towns:    official by the town of the person's registry row,
+    --             reported by the source's own town column
     select
         indicator_code,
         period,
-        '{{ var("district_name") }}' as area_name,
-        count(*) filter (where in_denominator) as denominator_persons,
-        sum(numerator_units) filter (where in_numerator) as numerator_units,
-        sum(numerator_amount) filter (where in_numerator) as numerator_amount,
-        sum(denominator_amount) filter (where in_denominator) as denominator_amount
-    from official_rows
-    group by indicator_code, period
-    union all
-    -- towns: by the town of the person's registry row
-    select
-        indicator_code,
-        period,
-        town as area_name,
-        count(*) filter (where in_denominator) as denominator_persons,
-        sum(numerator_units) filter (where in_numerator) as numerator_units,
-        sum(numerator_amount) filter (where in_numerator) as numerator_amount,
-        sum(denominator_amount) filter (where in_denominator) as denominator_amount
-    from official_rows
-    group by indicator_code, period, town
-),
-
-reported as (
-    -- district: each ID once, whichever towns listed it
-    select indicator_code, period, '{{ var("district_name") }}' as area_name,
-        count(distinct person_key) as reported_persons
+        case when grouping(town) = 1 then '{{ var("district_name") }}' else town end as area_name,
+        count(*) filter (where side = 'official' and in_denominator) as denominator_persons,
+        sum(numerator_units) filter (where side = 'official' and in_numerator) as numerator_units,
+        sum(numerator_amount) filter (where side = 'official' and in_numerator) as numerator_amount,
+        sum(denominator_amount) filter (where side = 'official' and in_denominator) as denominator_amount,
+        count(distinct person_key) filter (where side = 'reported') as reported_persons
     from members
-    where side = 'reported'
-    group by indicator_code, period
-    union all
-    -- towns: by the source's own town column
-    select indicator_code, period, town as area_name, count(distinct person_key) as reported_persons
-    from members
-    where side = 'reported'
-    group by indicator_code, period, town
+    group by grouping sets ((indicator_code, period), (indicator_code, period, town))
 ),
 
 figures as (
@@ -86,24 +60,20 @@ figures as (
         catalogue.kind,
         catalogue.has_reported_value,
         case catalogue.kind
-            when 'growth' then cast(official.numerator_amount as double)
-            else cast(coalesce(official.numerator_units, 0) as double)
+            when 'growth' then cast(aggregated.numerator_amount as double)
+            else cast(coalesce(aggregated.numerator_units, 0) as double)
         end as numerator,
         case catalogue.kind
-            when 'ratio' then cast(coalesce(official.denominator_persons, 0) as double)
-            when 'growth' then cast(official.denominator_amount as double)
+            when 'ratio' then cast(coalesce(aggregated.denominator_persons, 0) as double)
+            when 'growth' then cast(aggregated.denominator_amount as double)
         end as denominator,
-        cast(coalesce(reported.reported_persons, 0) as double) as reported_numerator
+        cast(coalesce(aggregated.reported_persons, 0) as double) as reported_numerator
     from frame
     inner join catalogue on catalogue.indicator_code = frame.indicator_code
-    left join official
-        on official.indicator_code = frame.indicator_code
-        and official.period = frame.as_of_period
-        and official.area_name = frame.area_name
-    left join reported
-        on reported.indicator_code = frame.indicator_code
-        and reported.period = frame.as_of_period
-        and reported.area_name = frame.area_name
+    left join aggregated
+        on aggregated.indicator_code = frame.indicator_code
+        and aggregated.period = frame.as_of_period
+        and aggregated.area_name = frame.area_name
 ),
 
 valued as (

@@ -1,0 +1,86 @@
+"""The Dagster definitions: load without work or environment, and materialise the
+ingestion assets for real (dagster.materialize, DuckDB file in tmp_path)."""
+
+import csv
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.ingest.assets import ingest_assets, raw_key
+from pipelines.ingest.load import work_db
+from pipelines.resources import WarehouseResource
+
+SUBSIDY_HEADER = ["身份证号", "姓名", "补贴类型", "发放年月", "金额", "发放镇街"]
+ID = "11010519491231002X"
+
+
+@pytest.fixture(autouse=True)
+def dagster_home(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
+    return home
+
+
+def write_subsidy(landing, name: str, rows: list[list[str]]):
+    folder = landing / "subsidy"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / name, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([SUBSIDY_HEADER, *rows])
+    return folder / name
+
+
+def test_definitions_import_without_environment_or_work(tmp_path):
+    code = (
+        "import os; before = dict(os.environ)\n"
+        "from pipelines.definitions import defs\n"
+        "keys = {'/'.join(k.path) for k in defs.resolve_all_asset_keys()}\n"
+        "assert keys == {'raw/registry_rows', 'raw/subsidy_rows', 'raw/employment_rows', 'raw/survey_rows',"
+        " 'raw/quarantine_rows', 'raw/landing_files'}, keys\n"
+        "assert dict(os.environ) == before\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not list(tmp_path.glob("*.duckdb"))
+    assert "pipelines.definitions" in (PROJECT_ROOT / "workspace.yaml").read_text(encoding="utf-8")
+
+
+def test_materialize_loads_the_raw_tables(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    write_subsidy(landing, "subsidy_202201.csv", [
+        [ID, "张三", "困难残疾人生活补贴", "202201", "500", "锦屏街道"],
+        ["123", "李四", "困难残疾人生活补贴", "202201", "500", "锦屏街道"],
+    ])
+    resource = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))
+    result = dg.materialize([ingest_assets()], resources={"warehouse": resource})
+    assert result.success
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert raw_key("subsidy_rows") in materialized and raw_key("landing_files") in materialized
+    subsidy = next(e for e in result.get_asset_materialization_events() if e.asset_key == raw_key("subsidy_rows"))
+    assert subsidy.materialization.metadata["rows_loaded"].value == 1
+    assert subsidy.materialization.metadata["rows_quarantined"].value == 1
+
+    con = duckdb.connect(str(work_db(warehouse)), read_only=True)
+    try:
+        assert con.execute("select count(*) from raw.subsidy_rows").fetchall() == [(1,)]
+        assert con.execute("select rule_id from raw.quarantine_rows").fetchall() == [("R01",)]
+    finally:
+        con.close()
+
+
+def test_a_blocked_refresh_fails_the_run_and_writes_nothing(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    write_subsidy(landing, "subsidy_2022.csv", [[ID, "张三", "困难残疾人生活补贴", "202201", "500", "锦屏街道"]])
+    resource = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))
+    result = dg.materialize([ingest_assets()], resources={"warehouse": resource}, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "subsidy_2022.csv" in str(failure.event_specific_data.error)
+    assert not work_db(warehouse).exists()
