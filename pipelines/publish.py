@@ -1,0 +1,112 @@
+"""Publish: build a new analytics.duckdb beside the old one, check it, swap it in.
+
+The published file holds only the marts schema (indicators, dimensions, drill-down facts
+with pseudonymous keys, data-quality findings) and a publish_version table; never the raw,
+staging or intermediate layers. The swap is one `os.replace`, so a reader that opened the
+old file keeps reading it, a new reader gets the complete new one, and nobody sees a
+half-built file or a lock (interface.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_NAME = "analytics.duckdb"
+BUILDING_SUFFIX = ".building"
+PUBLISHED_SCHEMA = "marts"
+
+
+class PublishFailed(Exception):
+    """The new database did not pass its checks; the published one is untouched."""
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path
+    version: str
+    tables: dict[str, int]  # table -> rows
+
+
+def published_path(warehouse: Path) -> Path:
+    return Path(warehouse) / PUBLISHED_NAME
+
+
+def building_path(warehouse: Path) -> Path:
+    return Path(warehouse) / (PUBLISHED_NAME + BUILDING_SUFFIX)
+
+
+def remove_leftovers(warehouse: Path) -> None:
+    """A refresh killed while publishing leaves a half-built file; it is never read."""
+    for leftover in (building_path(warehouse), Path(str(building_path(warehouse)) + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = None) -> Published:
+    """Copy the marts of the working warehouse into a new file, verify it, swap it in."""
+    warehouse = Path(warehouse)
+    remove_leftovers(warehouse)
+    target = building_path(warehouse)
+    version = uuid.uuid4().hex[:12]
+    refreshed_at = refreshed_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"ATTACH '{work_db}' AS work (READ_ONLY)")
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'work' AND schema_name = ? "
+            "ORDER BY table_name", [PUBLISHED_SCHEMA]).fetchall()]
+        views = [r[0] for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = 'work' AND schema_name = ? "
+            "AND NOT internal ORDER BY view_name", [PUBLISHED_SCHEMA]).fetchall()]
+        if "indicator_values" not in tables + views:
+            raise PublishFailed("工作库中没有 marts.indicator_values：dbt 未成功构建。"
+                                " / The working warehouse has no marts.indicator_values: dbt did not build.")
+        con.execute(f"CREATE SCHEMA {PUBLISHED_SCHEMA}")
+        counts: dict[str, int] = {}
+        for name in tables + views:
+            con.execute(f'CREATE TABLE {PUBLISHED_SCHEMA}."{name}" AS SELECT * FROM work.{PUBLISHED_SCHEMA}."{name}"')
+            counts[name] = con.execute(f'SELECT count(*) FROM {PUBLISHED_SCHEMA}."{name}"').fetchall()[0][0]
+        con.execute("DETACH work")
+        con.execute(
+            f"CREATE TABLE {PUBLISHED_SCHEMA}.publish_version AS "
+            "SELECT ?::VARCHAR AS version, ?::TIMESTAMPTZ AS published_at, t.table_name, t.row_count "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS table_name, unnest(?::BIGINT[]) AS row_count) t",
+            [version, refreshed_at, list(counts), list(counts.values())],
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+    verify(target, counts)
+    fsync(target)
+    os.replace(target, published_path(warehouse))
+    fsync(warehouse)
+    return Published(published_path(warehouse), version, counts)
+
+
+def verify(path: Path, counts: dict[str, int]) -> None:
+    """Reopen the built file read-only: every table there, with the rows copied."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        recorded = dict(con.execute(
+            f"SELECT table_name, row_count FROM {PUBLISHED_SCHEMA}.publish_version").fetchall())
+        for name, rows in counts.items():
+            found = con.execute(f'SELECT count(*) FROM {PUBLISHED_SCHEMA}."{name}"').fetchall()[0][0]
+            if found != rows or recorded.get(name) != rows:
+                raise PublishFailed(f"发布检查失败：{name} 行数 {found} ≠ {rows} / publish check failed for {name}")
+    finally:
+        con.close()
+
+
+def fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
