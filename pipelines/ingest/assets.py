@@ -36,6 +36,7 @@ def ingest_assets() -> dg.AssetsDefinition:
     @dg.multi_asset(specs=specs, name="ingest_landing_files", can_subset=False)
     def ingest_landing_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         """Read new and changed landing files, quarantine bad rows, pseudonymise, load raw tables."""
+        from pipelines.ingest.keys import PseudonymKeyError
         from pipelines.ingest.load import RefreshBlocked, ingest
 
         try:
@@ -44,6 +45,9 @@ def ingest_assets() -> dg.AssetsDefinition:
         except RefreshBlocked as blocked:
             context.log.error(blocked.message)
             raise dg.Failure(description=blocked.message) from blocked
+        except PseudonymKeyError as refused:
+            context.log.error(str(refused))
+            raise dg.Failure(description=str(refused)) from refused
         context.log.info(
             f"loaded {len(report.loaded)} file(s), {len(report.unchanged)} unchanged, "
             f"{report.quarantined()} row(s) quarantined"

@@ -97,22 +97,33 @@ class RefreshBlocked(Exception):
 
 @dataclass
 class PreparedFile:
-    """One landing file read and normalised, not yet keyed or written."""
+    """One landing file read and normalised, not yet written. `spill` moves its keyed rows
+    to parquet files in the run's scratch folder, so a province-scale run holds one file
+    in memory at a time."""
 
     file: LandingFile
     content_hash: str
-    normalised: pl.DataFrame
+    normalised: pl.DataFrame | None
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    spilled: tuple[Path, Path] | None = None  # parquet of (raw rows, quarantine rows)
 
-    @property
-    def rows_read(self) -> int:
-        return self.normalised.height
-
-    @property
-    def rows_quarantined(self) -> int:
-        return self.normalised.get_column(QUARANTINE_RULE).is_not_null().sum()
+    def __post_init__(self) -> None:
+        if self.normalised is not None:
+            self.rows_read = self.normalised.height
+            self.rows_quarantined = int(self.normalised.get_column(QUARANTINE_RULE).is_not_null().sum())
+            self.counts = rule_counts(self.normalised)
 
     def rule_counts(self) -> dict[str, int]:
-        return rule_counts(self.normalised)
+        return self.counts
+
+    def spill(self, secret: bytes, scratch: Path, index: int) -> None:
+        rows, quarantine = keyed_tables(self, secret)
+        paths = (scratch / f"{index}-rows.parquet", scratch / f"{index}-quarantine.parquet")
+        rows.write_parquet(paths[0])
+        quarantine.write_parquet(paths[1])
+        self.spilled, self.normalised = paths, None
 
 
 @dataclass
@@ -222,54 +233,44 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{table} ({body})")
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, scratch: Path) -> None:
-    if frame.height == 0:
-        return
-    path = scratch / f"{table}.parquet"
-    frame.write_parquet(path)
-    con.execute(f"insert into raw.{table} by name select * from read_parquet(?)", [str(path)])
-    path.unlink()
-
-
-def _write(db: Path, prepared: list[PreparedFile], secret: bytes, fingerprint: str) -> None:
+def _write(db: Path, prepared: list[PreparedFile], fingerprint: str) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    # Keyed frames are built before the database is opened (no half-open transaction
-    # while hashing); scratch parquet stays inside the private warehouse folder.
-    keyed = [(p, *keyed_tables(p, secret)) for p in prepared]
-    with tempfile.TemporaryDirectory(dir=db.parent, prefix=".ingest-") as scratch:
-        con = duckdb.connect(str(db))
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("set enable_progress_bar = false")
+        con.execute("begin transaction")
         try:
-            con.execute("set enable_progress_bar = false")
-            con.execute("begin transaction")
-            try:
-                _create_tables(con)
+            _create_tables(con)
+            con.execute(
+                "insert into raw.warehouse_meta select 'key_fingerprint', ? "
+                "where not exists (select 1 from raw.warehouse_meta where setting = 'key_fingerprint')",
+                [fingerprint],
+            )
+            for p in prepared:
+                f = p.file
+                period = int(f.period) if f.source == "survey" else f.period
+                con.execute(f"delete from raw.{ROWS_TABLE[f.source]} where {PERIOD_COLUMN[f.source]} = ?",
+                            [period])
+                con.execute("delete from raw.quarantine_rows where source = ? and period = ?",
+                            [f.source, f.period])
+                con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
+                rows_path, quarantine_path = p.spilled
+                con.execute(f"insert into raw.{ROWS_TABLE[f.source]} by name select * from read_parquet(?)",
+                            [str(rows_path)])
+                con.execute("insert into raw.quarantine_rows by name select * from read_parquet(?)",
+                            [str(quarantine_path)])
                 con.execute(
-                    "insert into raw.warehouse_meta select 'key_fingerprint', ? "
-                    "where not exists (select 1 from raw.warehouse_meta where setting = 'key_fingerprint')",
-                    [fingerprint],
+                    "insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)",
+                    [f.source, f.relative, f.period, p.content_hash, p.rows_read, p.rows_quarantined,
+                     loaded_at],
                 )
-                for p, rows, quarantine in keyed:
-                    f = p.file
-                    period = int(f.period) if f.source == "survey" else f.period
-                    con.execute(f"delete from raw.{ROWS_TABLE[f.source]} where {PERIOD_COLUMN[f.source]} = ?",
-                                [period])
-                    con.execute("delete from raw.quarantine_rows where source = ? and period = ?",
-                                [f.source, f.period])
-                    con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
-                    _insert(con, ROWS_TABLE[f.source], rows, Path(scratch))
-                    _insert(con, "quarantine_rows", quarantine, Path(scratch))
-                    con.execute(
-                        "insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)",
-                        [f.source, f.relative, f.period, p.content_hash, p.rows_read, p.rows_quarantined,
-                         loaded_at],
-                    )
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
-        finally:
-            con.close()
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.close()
 
 
 # ---------------------------------------------------------------- the run
@@ -346,14 +347,28 @@ def ingest(
     problems += _duplicate_periods([f for f, _ in changed])
 
     reference = reference or load_reference()
-    for f, digest in changed:
-        try:
-            report.loaded.append(prepare(f, reference, digest))
-            log(f"read {f.relative}: {report.loaded[-1].rows_read} rows")
-        except FileRejected as rejected:
-            problems.append(rejected)
+    # Keyed rows wait in parquet inside the (private) warehouse folder until every file
+    # has passed; a hidden folder, removed whatever happens.
+    scratch_parent = warehouse if warehouse.is_dir() else None
+    with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".ingest-") as scratch:
+        for i, (f, digest) in enumerate(changed):
+            try:
+                prepared = prepare(f, reference, digest)
+                prepared.spill(secret, Path(scratch), i)
+                report.loaded.append(prepared)
+                log(f"read {f.relative}: {prepared.rows_read} rows")
+            except FileRejected as rejected:
+                problems.append(rejected)
+        _check_snapshots(state, report, problems)
+        if problems:
+            raise _blocked(problems)
+        if report.loaded or state is None:
+            _write(db, report.loaded, keys.fingerprint(secret))
+    return report
 
-    # F03 against the previous snapshot, loaded before or delivered now.
+
+def _check_snapshots(state: "_State | None", report: IngestReport, problems: list[FileRejected]) -> None:
+    """F03 against the previous snapshot, loaded before or delivered now."""
     counts: dict[str, int] = {}
     if state is not None:
         stored = state.landing_files.filter(pl.col("source") == "registry").sort("loaded_at")
@@ -363,8 +378,3 @@ def ingest(
     for current, previous, rows, previous_rows in snapshot_drops(counts, set(new), F03_THRESHOLD):
         problems.append(f03_problem(new[current].file, current, previous, rows, previous_rows))
 
-    if problems:
-        raise _blocked(problems)
-    if report.loaded or state is None:
-        _write(db, report.loaded, secret, keys.fingerprint(secret))
-    return report
