@@ -220,7 +220,8 @@ SURVEY = {
         ("p40", A, "不适用", "已参保", "已参保", "无", "未服务", "有", "未适配", "是", 15000),
         ("p02", A, "不适用", "已参保", "已参保", "有", "已服务", "有", "已适配", "是", 6000),
         ("p99", B, "不适用", "领取待遇", "已参保", "有", "已服务", "有", "已适配", "是", 7000),
-        # second rows of one person and year (R04): the first row wins, these are unused
+        # second rows of one person and year (R04): the first row wins for the official
+        # figures; the hand tally (reported_value) counts them too, by their own town
         ("p40", B, "不适用", "未参保", "未参保", "有", "已服务", "有", "已适配", "否", 99999),
         ("p31", B, "不适用", "已参保", "已参保", "有", "已服务", "有", "已适配", "是", 50000),
     ],
@@ -416,17 +417,19 @@ EXPECTED = {
     # ---- I07 pension, active at Dec31 2023, aged >= 16, surveyed, school not 在校
     # A: p30 (已参保), p31 (领取待遇), p38 (17, 休学, 未参保). Out: p33 (16 but 在校), p34 (15).
     # B: p39 (18, 已参保), p40 (已参保), p32 (未参保). Out: p37 (16, 在校), children.
-    # Reported (first rows by survey town): A p30, p31, p40, p02 = 4; B p39, p99 = 2.
+    # Reported (every row, by survey town): A p30, p31, p40, p02 = 4; B p39, p99, p31 (its
+    #   second row, surveyed by B) = 3; district 6 distinct.
     ("I07", "2023", A): (2, 3, 200 / 3, 400 / 3),
-    ("I07", "2023", B): (2, 3, 200 / 3, 200 / 3),
+    ("I07", "2023", B): (2, 3, 200 / 3, 100.0),
     ("I07", "2023", DISTRICT): (4, 6, 200 / 3, 100.0),
     ("I07", "2021", DISTRICT): (0, 0, None, None),  # no survey in 2021
     # ---- I08 medical insurance, active at Dec31 and surveyed
     # 2023 A: p30, p31, p33, p34, p38 -> 已参保 all but p31. B: p32, p35, p36, p37, p39, p40
-    #   -> all but p36. Reported: A p30, p33, p34, p38, p40, p02 = 6; B p32, p35, p37, p39, p99 = 5.
+    #   -> all but p36. Reported: A p30, p33, p34, p38, p40, p02 = 6; B p32, p35, p37, p39, p99,
+    #   p31 (second row) = 6; district 12 distinct.
     ("I08", "2023", A): (4, 5, 80.0, 120.0),
-    ("I08", "2023", B): (5, 6, 500 / 6, 500 / 6),
-    ("I08", "2023", DISTRICT): (9, 11, 900 / 11, 100.0),
+    ("I08", "2023", B): (5, 6, 500 / 6, 100.0),
+    ("I08", "2023", DISTRICT): (9, 11, 900 / 11, 1200 / 11),
     # 2022 A: p30, p31, p33, p02 (cancelled 2023-01-01: active) -> not p31; p01 (cancelled
     #   ON 2022-12-31) out. B: p32, p35, p36, p37, p40, p03 (issued 12-31); p04 out.
     #   Reported: A p30, p33, p40, p01, p02 = 5; B p32, p35, p37, p04 = 4.
@@ -440,15 +443,17 @@ EXPECTED = {
     ("I09", "2023", B): (1, 1, 100.0, 100.0),
     ("I09", "2023", DISTRICT): (2, 3, 200 / 3, 200 / 3),
     # ---- I10 rehabilitation: need 有 -> A p30, p31, p34, p38 (served p30, p34);
-    #   B p35, p36, p39 (served p36, p39). Reported: A p30, p34, p02; B p36, p39, p99.
+    #   B p35, p36, p39 (served p36, p39). Reported: A p30, p34, p02; B p36, p39, p99 and the
+    #   second rows of p40, p31 = 5; district 8 distinct.
     ("I10", "2023", A): (2, 4, 50.0, 75.0),
-    ("I10", "2023", B): (2, 3, 200 / 3, 100.0),
-    ("I10", "2023", DISTRICT): (4, 7, 400 / 7, 600 / 7),
+    ("I10", "2023", B): (2, 3, 200 / 3, 500 / 3),
+    ("I10", "2023", DISTRICT): (4, 7, 400 / 7, 800 / 7),
     # ---- I11 assistive devices: need 有 -> A p30, p31, p38 (fitted p30, p38); B p35, p40
-    #   (fitted p35). Reported: A p30, p38, p02; B p35, p99.
+    #   (fitted p35). Reported: A p30, p38, p02; B p35, p99 and the second rows of p40, p31 = 4;
+    #   district 7 distinct.
     ("I11", "2023", A): (2, 3, 200 / 3, 100.0),
-    ("I11", "2023", B): (1, 2, 50.0, 100.0),
-    ("I11", "2023", DISTRICT): (3, 5, 60.0, 100.0),
+    ("I11", "2023", B): (1, 2, 50.0, 200.0),
+    ("I11", "2023", DISTRICT): (3, 5, 60.0, 140.0),
     # ---- I12 child rehabilitation aid: aged 0-17 at Dec31, surveyed, need 有
     # A: p34 (paid 2023-10), p38 (17; paid only in 2022-12). B: p35 (not paid), p36 (paid by
     #   A). Out: p39 (18 ON Dec31, paid), p33/p37 (no need), p41 (not surveyed).
@@ -472,10 +477,11 @@ EXPECTED = {
     ("I13", "2023", DISTRICT): (3, None, 3, 5),
     ("I13", "2023", "江口街道"): (0, None, 0, 0),
     # ---- I14 family doctor: 是 -> A p30, p33, p38 of 5; B p32, p35, p36, p39, p40 of 6.
-    #   Reported: A p30, p33, p38, p40, p02 = 5; B p32, p35, p36, p39, p99 = 5.
+    #   Reported: A p30, p33, p38, p40, p02 = 5; B p32, p35, p36, p39, p99 and p31's second
+    #   row = 6; district 11 distinct.
     ("I14", "2023", A): (3, 5, 60.0, 100.0),
-    ("I14", "2023", B): (5, 6, 500 / 6, 500 / 6),
-    ("I14", "2023", DISTRICT): (8, 11, 800 / 11, 1000 / 11),
+    ("I14", "2023", B): (5, 6, 500 / 6, 100.0),
+    ("I14", "2023", DISTRICT): (8, 11, 800 / 11, 100.0),
     # 2022: A p30, p33, p02 of 4; B p32, p36, p40, p03 of 6. Reported: A p30, p33, p40, p01,
     #   p02; B p32, p36, p03, p04.
     ("I14", "2022", A): (3, 4, 75.0, 125.0),

@@ -1,6 +1,6 @@
 -- The survey row used for a person and year: the first in file order (lowest source_row;
--- extracts.md, R04). Used by the official definitions and by the source-side reported
--- values alike: the other rows of that person and year are not used anywhere.
+-- extracts.md, R04). Used by the official definitions; the source-side reported values
+-- count every row (stg_raw__survey_rows), as a hand tally does.
 with ranked as (
     select
         *,

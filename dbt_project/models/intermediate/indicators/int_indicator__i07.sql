@@ -2,7 +2,7 @@
 -- denominator: persons active at Dec31, aged >= 16 at Dec31, surveyed in Y, school not 在校
 --   (an empty school answer is not 在校);
 -- numerator: those of them with pension 已参保 or 领取待遇 (first survey row of Y).
--- reported: distinct persons whose first survey row of Y has pension 已参保 or 领取待遇
+-- reported: distinct persons with a survey row of Y that has pension 已参保 or 领取待遇
 --   (and the denominator's answer and age conditions, age from the ID's birth date),
 --   by the survey's 所属镇街, with no registry condition.
 with population as (
@@ -24,8 +24,9 @@ official as (
 ),
 
 reported as (
-    select survey.period, survey.person_key, survey.town
-    from {{ ref('int_survey_first_rows') }} as survey
+    -- every row of the source counts, as in a hand tally (not only the first: R04)
+    select cast(survey.survey_year as varchar) as period, survey.person_key, survey.town
+    from {{ ref('stg_raw__survey_rows') }} as survey
     inner join {{ ref('int_periods__years') }} as years on years.year = survey.survey_year
     where survey.pension in ('已参保', '领取待遇') and survey.school is distinct from '在校'
         and {{ age_at('survey.birth_date', 'years.year_end') }} >= 16

@@ -1,7 +1,7 @@
 -- I11 残疾人辅助器具适配率 (ratio, year)
 -- denominator: persons active at Dec31, surveyed in Y, at_need 有;
 -- numerator: those of them with at_fitted 已适配 (first survey row of Y).
--- reported: distinct persons whose first survey row of Y has at_fitted 已适配
+-- reported: distinct persons with a survey row of Y that has at_fitted 已适配
 --   (and the denominator's answer and age conditions, age from the ID's birth date),
 --   by the survey's 所属镇街, with no registry condition.
 with population as (
@@ -23,8 +23,9 @@ official as (
 ),
 
 reported as (
-    select survey.period, survey.person_key, survey.town
-    from {{ ref('int_survey_first_rows') }} as survey
+    -- every row of the source counts, as in a hand tally (not only the first: R04)
+    select cast(survey.survey_year as varchar) as period, survey.person_key, survey.town
+    from {{ ref('stg_raw__survey_rows') }} as survey
     inner join {{ ref('int_periods__years') }} as years on years.year = survey.survey_year
     where survey.at_need = '有' and survey.at_fitted = '已适配'
 )

@@ -1,7 +1,7 @@
 -- I14 持证残疾人家庭医生签约服务率 (ratio, year)
 -- denominator: persons active at Dec31 and surveyed in Y;
 -- numerator: those of them with gp_signed 是 (first survey row of Y).
--- reported: distinct persons whose first survey row of Y has gp_signed 是
+-- reported: distinct persons with a survey row of Y that has gp_signed 是
 --   (and the denominator's answer and age conditions, age from the ID's birth date),
 --   by the survey's 所属镇街, with no registry condition.
 with population as (
@@ -22,8 +22,9 @@ official as (
 ),
 
 reported as (
-    select survey.period, survey.person_key, survey.town
-    from {{ ref('int_survey_first_rows') }} as survey
+    -- every row of the source counts, as in a hand tally (not only the first: R04)
+    select cast(survey.survey_year as varchar) as period, survey.person_key, survey.town
+    from {{ ref('stg_raw__survey_rows') }} as survey
     inner join {{ ref('int_periods__years') }} as years on years.year = survey.survey_year
     where survey.gp_signed = '是'
 )
