@@ -65,6 +65,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from pipelines.refresh import refresh, summary_text
+
+    return _report(refresh(Path(args.landing), Path(args.warehouse), log=_progress), Path(args.warehouse))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.generate.run import generate
+    from pipelines.refresh import refresh
+
+    warehouse = Path(args.warehouse)
+    landing = Path(args.landing) if args.landing else warehouse / "landing"
+    if not (landing / "manifest.json").exists():
+        _progress(f"生成演示数据 generating the demo extracts into {landing}")
+        generate(landing, progress=_progress)
+    return _report(refresh(landing, warehouse, log=_progress), warehouse)
+
+
+def _report(outcome, warehouse: Path) -> int:
+    from pipelines.publish import published_path
+    from pipelines.refresh import summary_text
+
+    if outcome.status != 0:
+        print(outcome.message, file=sys.stderr)
+        return outcome.status
+    print(summary_text(outcome.summary))
+    print(f"\n发布库 / database:  {published_path(warehouse)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dpf",
@@ -97,6 +127,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--landing", required=True, help="the landing folder to check")
     check.set_defaults(func=cmd_check)
+
+    ref = sub.add_parser(
+        "refresh",
+        help="the whole job: ingest, build the indicators, check, publish",
+        description="Load new and changed extracts from the landing folder into the warehouse, build the "
+        "14 indicators with dbt (and run its tests), then publish analytics.duckdb atomically. Prints the "
+        "latest year's district value of each indicator against its target. On any blocking problem the "
+        "published database stays as it was and the exit status says why (README, Operations).",
+    )
+    ref.add_argument("--landing", required=True, help="the landing folder (registry/, subsidy/, employment/, survey/)")
+    ref.add_argument("--warehouse", required=True, help="the warehouse folder (created if missing)")
+    ref.set_defaults(func=cmd_refresh)
+
+    demo = sub.add_parser(
+        "demo",
+        help="generate the synthetic Fenghua extracts, then refresh a warehouse from them",
+        description="Generate the built-in synthetic Fenghua extracts (unless the landing folder already holds "
+        "them) and run refresh on them; prints where the database is.",
+    )
+    demo.add_argument("--warehouse", default="demo", help="the warehouse folder (default ./demo)")
+    demo.add_argument("--landing", default=None, help="where the extracts go (default <warehouse>/landing)")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -1,24 +1,61 @@
-"""The Dagster Definitions: `dagster dev -w workspace.yaml`, or dagster.materialize in tests.
+"""The Dagster Definitions: `dagster dev -w workspace.yaml`, `dpf refresh`, or
+dagster.materialize in tests. One job, `refresh`: ingest -> dbt build -> publish.
 
-Built by a cached factory: importing this module reads no environment and does no work;
-the resource resolves its paths and key when a run uses it.
+Built by a cached factory: importing this module reads no environment and does no work
+beyond preparing the dbt manifest when it is missing or stale; the resource resolves its
+paths and key when a run uses it.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads resource annotations at runtime.
 from functools import cache
 
 import dagster as dg
 
+from pipelines.dbt import dbt_models, dbt_resource, model_key
 from pipelines.ingest.assets import ingest_assets
 from pipelines.resources import WarehouseResource
+
+PUBLISHED_MARTS = ("indicator_values", "dim_indicator", "dim_area", "fct_indicator_persons")
+
+
+@cache
+def publish_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["published", "analytics"]),
+        deps=[model_key(name) for name in PUBLISHED_MARTS],
+        group_name="published",
+        kinds={"duckdb"},
+        description="analytics.duckdb：分析人员只读使用的发布库（仅 marts，无个人信息），原子替换。"
+        " The published read-only database (marts only, no personal data), swapped in atomically.",
+    )
+    def analytics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from pipelines.publish import publish
+
+        published = publish(warehouse.work_db(), warehouse.warehouse())
+        context.log.info(f"published {published.path} version {published.version}")
+        return dg.MaterializeResult(metadata={
+            "path": str(published.path), "version": published.version,
+            **{f"rows.{name}": rows for name, rows in published.tables.items()},
+        })
+
+    return analytics
+
+
+@cache
+def refresh_job():
+    return dg.define_asset_job(
+        "refresh",
+        selection=dg.AssetSelection.all(),
+        description="每月刷新：读取落地文件、dbt 构建与测试、发布。 Monthly refresh: ingest, dbt build with tests, publish.",
+    )
 
 
 @cache
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_assets()],
-        resources={"warehouse": WarehouseResource()},
+        assets=[ingest_assets(), dbt_models(), publish_asset()],
+        jobs=[refresh_job()],
+        resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
         # One process: DuckDB allows one writer per file, and the machine has few cores.
         executor=dg.in_process_executor,
     )

@@ -128,9 +128,10 @@ def spells(rng: np.random.Generator, people: People, firms: pl.DataFrame, scale:
         if last <= CALIBRATION_DAY:
             continue
         k = int(round(count * scale))
-        when = uniform_days(rng, first, last, k * 2)
+        # Most holders are past working age: draw plenty of candidates, keep the first k that fit.
         pool = np.flatnonzero(usable & ~taken)
-        candidates = rng.choice(pool, min(len(pool), k * 2), replace=False)
+        candidates = rng.choice(pool, min(len(pool), k * 6), replace=False)
+        when = uniform_days(rng, first, last, len(candidates))
         fits = (people.first_issue[candidates] <= when) & ~(people.cancel[candidates] <= when)
         age = age_at(people.birth[candidates], when)
         fits &= (age >= 16) & (age <= 59)
@@ -150,8 +151,8 @@ def spells(rng: np.random.Generator, people: People, firms: pl.DataFrame, scale:
     courses = []
     for year, count in TRAININGS.items():
         k = int(round(count * scale))
-        when = uniform_days(rng, np.datetime64(f"{year}-01-01"), np.datetime64(f"{year}-12-20"), k * 2)
-        candidates = rng.choice(np.flatnonzero(usable), k * 2, replace=True)
+        when = uniform_days(rng, np.datetime64(f"{year}-01-01"), np.datetime64(f"{year}-12-20"), k * 6)
+        candidates = rng.choice(np.flatnonzero(usable), k * 6, replace=True)
         age = age_at(people.birth[candidates], when)
         fits = (people.first_issue[candidates] <= when) & ~(people.cancel[candidates] <= when)
         fits &= (age >= 16) & (age <= 59)
