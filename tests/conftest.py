@@ -15,3 +15,21 @@ def demo(tmp_path_factory):
     landing = tmp_path_factory.mktemp("demo") / "landing"
     generate(landing)
     return landing, json.loads((landing / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_refresh_outcome(demo, tmp_path_factory):
+    """`refresh` of the default demo into a fresh warehouse (once per session)."""
+    from pipelines.refresh import refresh
+
+    landing, _ = demo
+    warehouse = tmp_path_factory.mktemp("demo-warehouse")
+    outcome = refresh(landing, warehouse, log=lambda _: None)
+    outcome.warehouse = warehouse
+    return outcome
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_refresh_outcome):
+    assert demo_refresh_outcome.status == 0, demo_refresh_outcome.message
+    return demo_refresh_outcome.warehouse

@@ -1,4 +1,4 @@
-{{ config(meta={"dagster": {"asset_key": ["marts", "indicator_values"]}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "indicator_values"}}}) }}
 -- Every indicator of the catalogue has a row for every year from the first year to the
 -- latest year any extract covers (indicators.md), monthly indicators their 'YYYY' rows too.
 with expected as (
