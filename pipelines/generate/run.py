@@ -199,6 +199,8 @@ def subsidy_injections(rng, people: People, plan: subsidy.Plan, few: int) -> dic
             "A01": [{"indicator": "I05", "town": A01_TOWN, "year": A01_YEAR, "paid_for": A01_FROM,
                      "ids": [people.id18[p] for p in moved]}],
             "A03": [{"town": A03_TOWN, "type": subsidy.LIVING, "month": yyyymm(A03_MONTH)}],
+            "X03": [],  # filled month by month: one entry per extra row
+            "X04": [],
         },
     }
 
@@ -216,21 +218,6 @@ def apply_subsidy_injections(rng, people: People, frame: pl.DataFrame, month, s:
              rows([p for p, ms in s["outsiders"].items() if month in ms], subsidy.LIVING, 600, "X01"),
              rows([p for p, ms in s["not_target"].items() if month in ms], subsidy.LIVING, 600, "X05")]
     frame = pl.concat([frame] + added)
-    recurring = (frame["subsidy_type"].is_in([subsidy.LIVING, subsidy.CARE]) & frame["tag"].is_null()).to_numpy()
-    tag = frame["tag"].to_numpy().astype(object)
-    amount = frame["amount"].to_numpy().copy()
-    extra = []
-    for _ in range(int((s["duplicate_months"] == month).sum())):  # X03: paid twice in the month
-        i = rng.choice(np.flatnonzero(recurring & (tag == None)))  # noqa: E711
-        tag[i] = "X03-original"
-        extra.append(i)
-    for _ in range(int((s["odd_amount_months"] == month).sum())):  # X04: outside the standard
-        i = rng.choice(np.flatnonzero(recurring & (tag == None)))  # noqa: E711
-        tag[i] = "X04"
-        amount[i] = amount[i] * 12 if rng.random() < 0.5 else 20.0
-    frame = frame.with_columns(tag=pl.Series(tag.tolist(), dtype=pl.String), amount=pl.Series(amount))
-    if extra:
-        frame = pl.concat([frame, frame[extra].with_columns(tag=pl.lit("X03"))])
     year = int(str(month)[:4])
     if year == A01_YEAR:
         moved = frame["pid"].is_in(list(s["moved"])) & (frame["subsidy_type"] == subsidy.LIVING)
@@ -240,6 +227,27 @@ def apply_subsidy_injections(rng, people: People, frame: pl.DataFrame, month, s:
         )
     if month == A03_MONTH:
         frame = frame.filter(~((pl.col("town") == A03_TOWN) & (pl.col("subsidy_type") == subsidy.LIVING)))
+    recurring = (frame["subsidy_type"].is_in([subsidy.LIVING, subsidy.CARE]) & frame["tag"].is_null()).to_numpy()
+    tag = frame["tag"].to_numpy().astype(object)
+    amount = frame["amount"].to_numpy().copy()
+    pid = frame["pid"].to_numpy()
+    kind = frame["subsidy_type"].to_numpy()
+    extra = []
+    for _ in range(int((s["duplicate_months"] == month).sum())):  # X03: paid twice in the month
+        i = rng.choice(np.flatnonzero(recurring & (tag == None)))  # noqa: E711
+        tag[i] = "X03-original"
+        extra.append(i)
+        s["manifest"]["X03"].append({"id": people.id18[pid[i]], "type": kind[i], "pay_month": yyyymm(month),
+                                     "amount": float(amount[i])})
+    for _ in range(int((s["odd_amount_months"] == month).sum())):  # X04: outside the standard
+        i = rng.choice(np.flatnonzero(recurring & (tag == None)))  # noqa: E711
+        tag[i] = "X04"
+        amount[i] = amount[i] * 12 if rng.random() < 0.5 else 20.0
+        s["manifest"]["X04"].append({"id": people.id18[pid[i]], "type": kind[i], "pay_month": yyyymm(month),
+                                     "amount": float(amount[i])})
+    frame = frame.with_columns(tag=pl.Series(tag.tolist(), dtype=pl.String), amount=pl.Series(amount))
+    if extra:
+        frame = pl.concat([frame, frame[extra].with_columns(tag=pl.lit("X03"))])
     return frame
 
 
