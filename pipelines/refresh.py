@@ -28,6 +28,7 @@ class Outcome:
     status: int
     message: str = ""
     summary: list[dict] = field(default_factory=list)  # latest-year district value per indicator
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step -> wall time
 
 
 class RefreshBusy(Exception):
@@ -95,17 +96,32 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                 raise_on_error=False,
             )
+        stages = step_seconds(instance, result.run_id)
     finally:
         if not os.environ.get("DAGSTER_HOME"):
             instance.dispose()
     if result.success:
-        return Outcome(EXIT_OK, summary=latest_summary(warehouse))
+        return Outcome(EXIT_OK, summary=latest_summary(warehouse), stage_seconds=stages)
     failure = result.get_step_failure_events()[0]
     data = failure.step_failure_data
     message = (data.user_failure_data.description if data.user_failure_data else None) or data.error.message
     status = STEP_EXIT.get(failure.step_key, EXIT_PUBLISH if "analytics" in failure.step_key else EXIT_OTHER)
     return Outcome(status, f"步骤 {failure.step_key} 失败，已发布的数据库保持不变。 Step {failure.step_key} failed;"
                            f" the published database is unchanged.\n{message.strip()}\n(详情 details: {run_log})")
+
+
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Wall time of each step of the run, from its start and end events (for benchmarks)."""
+    started, seconds = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            seconds[event.step_key] = round(entry.timestamp - started[event.step_key], 2)
+    return seconds
 
 
 def latest_summary(warehouse: Path) -> list[dict]:
