@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from pipelines.contract import CONTRACT, SOURCES
-from pipelines.identity import keyed_hash
+from pipelines.identity import KeyedHasher
 from pipelines.ingest import keys
 from pipelines.ingest.landing import LandingFile, content_hash, discover, snapshot_drops
 from pipelines.ingest.normalise import QUARANTINE_REASON, QUARANTINE_RULE, normalise, rule_counts
@@ -118,8 +118,8 @@ class PreparedFile:
     def rule_counts(self) -> dict[str, int]:
         return self.counts
 
-    def spill(self, secret: bytes, scratch: Path, index: int) -> None:
-        rows, quarantine = keyed_tables(self, secret)
+    def spill(self, hasher: KeyedHasher, scratch: Path, index: int) -> None:
+        rows, quarantine = keyed_tables(self, hasher)
         paths = (scratch / f"{index}-rows.parquet", scratch / f"{index}-quarantine.parquet")
         rows.write_parquet(paths[0])
         quarantine.write_parquet(paths[1])
@@ -151,17 +151,17 @@ def _typed(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return frame.select(pl.col(name).cast(_POLARS_TYPE[kind]) for name, kind in columns.items())
 
 
-def keyed_tables(prepared: PreparedFile, secret: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
+def keyed_tables(prepared: PreparedFile, hasher: KeyedHasher) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows for raw.<source>_rows, rows for raw.quarantine_rows): IDs as person_key,
     certificate numbers as cert_key, names never selected."""
     file, frame = prepared.file, prepared.normalised
     valid_id = frame.select(pl.when(pl.col("id_valid")).then(pl.col("id_normalised"))).to_series()
     frame = frame.with_columns(
-        person_key=keyed_hash(secret, valid_id),
+        person_key=hasher(valid_id),
         source_file=pl.lit(file.relative),
     )
     if "cert_no" in frame.columns:
-        frame = frame.with_columns(cert_key=keyed_hash(secret, frame.get_column("cert_no")))
+        frame = frame.with_columns(cert_key=hasher(frame.get_column("cert_no")))
     quarantined = pl.col(QUARANTINE_RULE).is_not_null()
 
     period_value = int(file.period) if file.source == "survey" else file.period
@@ -350,11 +350,12 @@ def ingest(
     # Keyed rows wait in parquet inside the (private) warehouse folder until every file
     # has passed; a hidden folder, removed whatever happens.
     scratch_parent = warehouse if warehouse.is_dir() else None
+    hasher = KeyedHasher(secret)
     with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".ingest-") as scratch:
         for i, (f, digest) in enumerate(changed):
             try:
                 prepared = prepare(f, reference, digest)
-                prepared.spill(secret, Path(scratch), i)
+                prepared.spill(hasher, Path(scratch), i)
                 report.loaded.append(prepared)
                 log(f"read {f.relative}: {prepared.rows_read} rows")
             except FileRejected as rejected:

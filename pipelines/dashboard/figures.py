@@ -1,0 +1,170 @@
+"""The plotly figures of the dashboard, and their HTML fragments.
+
+Every figure is written with include_plotlyjs=False: the pages share one plotly.min.js
+written beside them. A small template of our own replaces plotly's default (which would
+add kilobytes of colour scales to every figure); numbers are rounded before they go into a
+figure so the pages carry no long digit runs. Text from the data is HTML-escaped before it
+reaches plotly, whose labels understand a few tags (<a href>, <b>).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
+               '"WenQuanYi Micro Hei", sans-serif')
+BLUE, RED, GREEN, GREY, ORANGE = "#2b6cb0", "#c53030", "#2f855a", "#a0aec0", "#dd6b20"
+STATUS_COLOURS = {True: GREEN, False: RED, None: GREY}
+PALETTE = ["#2b6cb0", "#dd6b20", "#2f855a", "#c53030", "#6b46c1", "#b7791f", "#319795", "#d53f8c",
+           "#4a5568", "#718096", "#38a169", "#e53e3e", "#805ad5", "#3182ce", "#975a16"]
+
+TEMPLATE = go.layout.Template(layout=go.Layout(
+    font=dict(family=FONT_FAMILY, size=13, color="#1a202c"),
+    paper_bgcolor="white", plot_bgcolor="white", colorway=PALETTE,
+    xaxis=dict(showgrid=False, linecolor="#cbd5e0", ticks="outside", tickcolor="#cbd5e0", automargin=True),
+    yaxis=dict(showgrid=True, gridcolor="#edf2f7", zeroline=False, automargin=True),
+    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    hoverlabel=dict(font=dict(family=FONT_FAMILY)),
+    margin=dict(l=50, r=20, t=40, b=40),
+))
+
+CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False,
+          "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+
+
+def text(value) -> str:
+    """Data text for a plotly label: escaped, so it is shown, never interpreted."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def num(value, digits: int = 2):
+    """A number for a figure: rounded (short JSON, no long digit runs), None for null/NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value), digits)
+
+
+def to_div(fig: go.Figure, height: int, static: bool = False) -> str:
+    fig.update_layout(template=TEMPLATE, height=height)
+    config = dict(CONFIG, staticPlot=True, displayModeBar=False) if static else CONFIG
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=config,
+                       default_width="100%", default_height=f"{height}px", validate=True)
+
+
+def sparkline(years: list[str], values: list, targets: list, status_colour: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=years, y=[num(t) for t in targets], mode="lines", name="目标",
+                             line=dict(color=GREY, dash="dot", width=1), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=years, y=[num(v) for v in values], mode="lines+markers", name="数值",
+                             line=dict(color=status_colour, width=2), marker=dict(size=4), connectgaps=False))
+    fig.update_layout(showlegend=False, margin=dict(l=2, r=2, t=4, b=18),
+                      xaxis=dict(showgrid=False, ticks="", tickfont=dict(size=9), type="category", linecolor="#e2e8f0"),
+                      yaxis=dict(visible=False))
+    return fig
+
+
+def trend(annual: dict, monthly: dict | None, unit: str, reported: dict | None) -> go.Figure:
+    """District values by year against the yearly targets; monthly values and the
+    source-side (reported) figures when the indicator has them. Dicts: x -> (value, target)."""
+    fig = go.Figure()
+    years = list(annual)
+    if monthly:
+        months = list(monthly)
+        fig.add_trace(go.Scatter(x=[f"{m}-15" for m in months], y=[num(v) for v, _ in monthly.values()],
+                                 mode="lines", name="月度值", line=dict(color="#90cdf4", width=1.5),
+                                 hovertemplate="%{x|%Y-%m}：%{y}" + unit + "<extra>月度值</extra>"))
+    x_years = [f"{y}-12-31" if monthly else y for y in years]
+    fig.add_trace(go.Scatter(x=x_years, y=[num(t) for _, t in annual.values()], mode="lines+markers", name="年度目标",
+                             line=dict(color=ORANGE, dash="dash", shape="hv" if monthly else "linear"),
+                             marker=dict(symbol="line-ew-open", size=14),
+                             hovertemplate="%{y}" + unit + "<extra>目标</extra>"))
+    if reported:
+        fig.add_trace(go.Scatter(x=x_years, y=[num(v) for v in reported.values()], mode="lines+markers",
+                                 name="报表口径", line=dict(color=GREY, dash="dot"),
+                                 hovertemplate="%{y}" + unit + "<extra>报表口径</extra>"))
+    colours = [STATUS_COLOURS[(None if v is None or t is None else v >= t)] for v, t in annual.values()]
+    fig.add_trace(go.Scatter(x=x_years, y=[num(v) for v, _ in annual.values()], mode="lines+markers+text",
+                             name="年度值（定义口径）", line=dict(color=BLUE, width=3),
+                             marker=dict(size=10, color=colours, line=dict(color="white", width=1)),
+                             text=[("" if v is None else f"{v:,.1f}") for v, _ in annual.values()],
+                             textposition="top center", hovertemplate="%{y}" + unit + "<extra>年度值</extra>"))
+    if monthly:
+        fig.update_xaxes(type="date", tickformat="%Y", dtick="M12", ticklabelmode="period")
+    else:
+        fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text=text(unit), rangemode="tozero" if unit != "%" else "normal")
+    return fig
+
+
+def towns_bar(towns: list[str], values: list, statuses: list, target, unit: str, district_value) -> go.Figure:
+    colours = [STATUS_COLOURS[s] for s in statuses]
+    fig = go.Figure(go.Bar(
+        x=[text(t) for t in towns], y=[num(v) for v in values], marker_color=colours, name="镇街",
+        text=[("无数据" if v is None else f"{v:,.1f}") for v in values], textposition="outside",
+        hovertemplate="%{x}：%{y}" + unit + "<extra></extra>", cliponaxis=False))
+    if target is not None:
+        fig.add_hline(y=num(target), line=dict(color=ORANGE, dash="dash", width=2),
+                      annotation_text=f"目标 {target:g}{unit}", annotation_position="top left")
+    if district_value is not None:
+        fig.add_hline(y=num(district_value), line=dict(color=BLUE, dash="dot", width=1),
+                      annotation_text=f"全区 {district_value:,.1f}{unit}", annotation_position="bottom right")
+    fig.update_layout(showlegend=False, bargap=0.35)
+    fig.update_yaxes(title_text=text(unit))
+    return fig
+
+
+def official_vs_reported(towns: list[str], official: list, reported: list, unit: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=[text(t) for t in towns], y=[num(v) for v in official], name="定义口径", marker_color=BLUE))
+    fig.add_trace(go.Bar(x=[text(t) for t in towns], y=[num(v) for v in reported], name="报表口径", marker_color=GREY))
+    if unit == "%":
+        fig.add_hline(y=100, line=dict(color=RED, dash="dot", width=1), annotation_text="100%",
+                      annotation_position="top left")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=text(unit))
+    return fig
+
+
+def attainment_heatmap(rows: list[str], columns: list[str], column_names: list[str], z: list[list],
+                       labels: list[list[str]], hover: list[list[str]]) -> go.Figure:
+    """Target attainment (value / target, %, capped at 120): red under, green at or above 100."""
+    colourscale = [[0.0, "#c53030"], [0.6, "#f6ad55"], [0.8333, "#fefcbf"], [0.8334, "#c6f6d5"], [1.0, "#2f855a"]]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=columns, y=[text(r) for r in rows], zmin=0, zmax=120, colorscale=colourscale, xgap=2, ygap=2,
+        text=labels, texttemplate="%{text}", textfont=dict(size=11), customdata=hover,
+        hovertemplate="%{y} · %{customdata}<extra></extra>",
+        colorbar=dict(title=dict(text="达成度 %"), tickvals=[0, 50, 100, 120], ticktext=["0", "50", "100", "≥120"])))
+    fig.update_xaxes(side="top", tickvals=columns, ticktext=[text(n) for n in column_names], tickangle=0)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(margin=dict(l=90, r=20, t=70, b=20))
+    return fig
+
+
+def findings_over_time(series: dict[str, dict[str, int]], years: list[str]) -> go.Figure:
+    """Stacked bars: findings per year, one trace per rule (name carries the severity)."""
+    fig = go.Figure()
+    for i, (name, counts) in enumerate(series.items()):
+        fig.add_trace(go.Bar(x=years, y=[counts.get(y, 0) for y in years], name=text(name),
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate="%{x}：%{y:,} 条<extra>" + text(name) + "</extra>"))
+    fig.update_layout(barmode="stack", legend=dict(orientation="v", y=1, x=1.02, yanchor="top"),
+                      margin=dict(r=220))
+    fig.update_xaxes(type="category", title_text="年份")
+    fig.update_yaxes(title_text="发现数（条）")
+    return fig
+
+
+def money_by_month(months: list[str], by_town: dict[str, list]) -> go.Figure:
+    fig = go.Figure()
+    for i, (town, amounts) in enumerate(by_town.items()):
+        fig.add_trace(go.Bar(x=months, y=[num(a) for a in amounts], name=text(town),
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate="%{x}：%{y:,.2f} 元<extra>" + text(town) + "</extra>"))
+    fig.update_layout(barmode="stack", legend=dict(orientation="v", y=1, x=1.02, yanchor="top"), margin=dict(r=140))
+    fig.update_xaxes(type="category", title_text="发放月份", tickangle=-45)
+    fig.update_yaxes(title_text="涉及金额（元）", tickformat=",")
+    return fig
