@@ -117,14 +117,14 @@ def _load(con: duckdb.DuckDBPyConnection) -> DashboardData:
     tables = _tables(con)
     version, published_at = "unversioned", None
     if "publish_version" in tables:
-        row = con.execute(f"select version, max(published_at) from {PUBLISHED_SCHEMA}.publish_version "
-                          "group by version order by 2 desc limit 1").fetchone()
-        if row:
-            version, published_at = row
-    indicators = con.execute(f"select * from {PUBLISHED_SCHEMA}.dim_indicator order by indicator_code").pl()
-    areas = con.execute(f"select area_level, area_name, sort_order from {PUBLISHED_SCHEMA}.dim_area "
+        rows = con.sql(f"select version, max(published_at) from {PUBLISHED_SCHEMA}.publish_version "
+                       "group by version order by 2 desc limit 1").fetchall()
+        if rows:
+            version, published_at = rows[0]
+    indicators = con.sql(f"select * from {PUBLISHED_SCHEMA}.dim_indicator order by indicator_code").pl()
+    areas = con.sql(f"select area_level, area_name, sort_order from {PUBLISHED_SCHEMA}.dim_area "
                         "where area_level in ('district', 'town') order by sort_order, area_name").pl()
-    values = con.execute(
+    values = con.sql(
         "select indicator_code, period, area_level, area_name, numerator, denominator, value, reported_value,"
         f" target, meets_target from {PUBLISHED_SCHEMA}.indicator_values"
         " where area_level in ('district', 'town') order by indicator_code, period, area_level, area_name").pl()
@@ -133,29 +133,29 @@ def _load(con: duckdb.DuckDBPyConnection) -> DashboardData:
     findings_by_rule = findings_for_indicators = money = summary = reconciliation = None
     if "dq_findings" in tables:
         columns = _columns(con, "dq_findings")
-        findings_by_rule = con.execute(
+        findings_by_rule = con.sql(
             "select rule_id, severity, coalesce(source, '') as source,"
             " coalesce(left(period, 4), '未知') as year, count(*) as findings"
             f" from {PUBLISHED_SCHEMA}.dq_findings group by all order by year, rule_id, severity").pl()
         code = "indicator_code" if "indicator_code" in columns else \
             "regexp_extract(coalesce(detail, ''), '(I(0[1-9]|1[0-4]))', 1)"
         # Area-level findings only (no person): the indicator anomalies A01, A02, A05, A06 and the like.
-        findings_for_indicators = con.execute(
+        findings_for_indicators = con.sql(
             f"select rule_id, severity, source, {code} as indicator_code, area_name, period, detail"
             f" from {PUBLISHED_SCHEMA}.dq_findings where person_key is null"
             " order by rule_id, period, area_name").pl()
-        money = con.execute(
+        money = con.sql(
             "select rule_id, coalesce(area_name, '未知') as area_name, coalesce(left(period, 7), '未知') as period,"
             " count(*) as findings, sum(amount) as amount"
             f" from {PUBLISHED_SCHEMA}.dq_findings where rule_id in {MONEY_RULES}"
             " group by all order by period, area_name, rule_id").pl()
     if "dq_summary" in tables:
-        summary = con.execute(f"select * from {PUBLISHED_SCHEMA}.dq_summary").pl()
+        summary = con.sql(f"select * from {PUBLISHED_SCHEMA}.dq_summary").pl()
         summary = summary.drop([c for c in summary.columns if c == "person_key"])
     if "dq_reconciliation" in tables:
         present = _columns(con, "dq_reconciliation")
         wanted = [c for c in RECONCILIATION_COLUMNS if c in present]
-        reconciliation = con.execute(
+        reconciliation = con.sql(
             f"select {', '.join(wanted)} from {PUBLISHED_SCHEMA}.dq_reconciliation"
             " order by indicator_code, period, area_name").pl()
 

@@ -136,7 +136,7 @@ def page(title: str, active: str, body: str, meta: str, indicator_links: list[tu
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'self' 'unsafe-inline' data: blob:; connect-src 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src file: 'unsafe-inline' 'unsafe-eval' data: blob:; connect-src 'none'; form-action 'none'">
 <meta name="referrer" content="no-referrer">
 <title>{esc(title)} · {esc(SITE_TITLE)}</title>
 <link rel="stylesheet" href="style.css">

@@ -1,33 +1,11 @@
 -- I11 残疾人辅助器具适配率 (ratio, year)
 -- denominator: persons active at Dec31, surveyed in Y, at_need 有;
 -- numerator: those of them with at_fitted 已适配 (first survey row of Y).
--- reported: distinct persons with a survey row of Y that has at_fitted 已适配
---   (and the denominator's answer and age conditions, age from the ID's birth date),
---   by the survey's 所属镇街, with no registry condition.
-with population as (
-    select * from {{ ref('int_survey_population') }}
-),
-
-official as (
-    select
-        population.period,
-        population.person_key,
-        population.town,
-        true as in_denominator,
-        coalesce(population.at_fitted = '已适配', false) as in_numerator,
-        case when coalesce(population.at_fitted = '已适配', false) then 1 else 0 end as numerator_units,
-        cast(null as double) as numerator_amount,
-        cast(null as double) as denominator_amount
-    from population
-    where population.at_need = '有'
-),
-
-reported as (
-    -- every row of the source counts, as in a hand tally (not only the first: R04)
-    select cast(survey.survey_year as varchar) as period, survey.person_key, survey.town
-    from {{ ref('stg_raw__survey_rows') }} as survey
-    inner join {{ ref('int_periods__years') }} as years on years.year = survey.survey_year
-    where survey.at_need = '有' and survey.at_fitted = '已适配'
-)
-
-{{ indicator_members('I11') }}
+-- reported: persons with a survey row of Y that has at_need 有 and at_fitted 已适配,
+--   by the survey's 所属镇街.
+{{ survey_ratio_indicator(
+    'I11',
+    numerator="at_fitted = '已适配'",
+    official_filter="at_need = '有'",
+    reported_filter="at_need = '有'",
+) }}

@@ -1,0 +1,1 @@
+"""The dashboard: static plotly pages rendered from the published database (render.py)."""
