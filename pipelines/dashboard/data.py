@@ -174,7 +174,12 @@ def coverage_above_100(data: DashboardData) -> pl.DataFrame:
     cases = data.values.filter(pl.col("indicator_code").is_in(ratio_codes) & (pl.col("reported_value") > 100))
     cases = cases.select("indicator_code", "period", "area_level", "area_name", "numerator", "denominator",
                          "value", "reported_value")
-    if data.reconciliation is not None:
+    if data.reconciliation is None:
+        # Without the reconciliation mart, the source-side numerator follows from its definition
+        # (indicators.md: reported_value = 100 * reported numerator / official denominator).
+        cases = cases.with_columns((pl.col("reported_value") * pl.col("denominator") / 100).round(0)
+                                   .alias("reported_numerator"))
+    else:
         extra = [c for c in data.reconciliation.columns
                  if c not in ("value", "reported_value", "denominator", "numerator")]
         cases = cases.join(data.reconciliation.select(extra), on=["indicator_code", "period", "area_name"],

@@ -19,6 +19,7 @@ FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Micros
                '"WenQuanYi Micro Hei", sans-serif')
 BLUE, RED, GREEN, GREY, ORANGE = "#2b6cb0", "#c53030", "#2f855a", "#a0aec0", "#dd6b20"
 STATUS_COLOURS = {True: GREEN, False: RED, None: GREY}
+ATTAINMENT_RANGE = (80, 110)  # heat-map colour range of value / target, %
 PALETTE = ["#2b6cb0", "#dd6b20", "#2f855a", "#c53030", "#6b46c1", "#b7791f", "#319795", "#d53f8c",
            "#4a5568", "#718096", "#38a169", "#e53e3e", "#805ad5", "#3182ce", "#975a16"]
 
@@ -106,13 +107,25 @@ def towns_bar(towns: list[str], values: list, statuses: list, target, unit: str,
         x=[text(t) for t in towns], y=[num(v) for v in values], marker_color=colours, name="镇街",
         text=[("无数据" if v is None else f"{v:,.1f}") for v in values], textposition="outside",
         hovertemplate="%{x}：%{y}" + unit + "<extra></extra>", cliponaxis=False))
+    labels = []
     if target is not None:
-        fig.add_hline(y=num(target), line=dict(color=ORANGE, dash="dash", width=2),
-                      annotation_text=f"目标 {target:g}{unit}", annotation_position="top left")
+        fig.add_hline(y=num(target), line=dict(color=ORANGE, dash="dash", width=2))
+        labels.append((target, f"目标 {target:g}{unit}", ORANGE))
     if district_value is not None:
-        fig.add_hline(y=num(district_value), line=dict(color=BLUE, dash="dot", width=1),
-                      annotation_text=f"全区 {district_value:,.1f}{unit}", annotation_position="bottom right")
-    fig.update_layout(showlegend=False, bargap=0.35)
+        fig.add_hline(y=num(district_value), line=dict(color=BLUE, dash="dot", width=1.5))
+        labels.append((district_value, f"全区 {district_value:,.1f}{unit}", BLUE))
+    for i, (y, label, colour) in enumerate(labels):  # beside the plot, not over the bars
+        fig.add_annotation(x=1.0, xref="paper", xanchor="left", y=num(y), yref="y", text=label, showarrow=False,
+                           font=dict(color=colour, size=12), yshift=8 if i == 0 else -8)
+    present = [v for v in values if v is not None]
+    if unit == "%" and present:
+        # Rates near their target differ by a few points: start the axis below the lowest
+        # bar (stated in the page) so the differences between towns can be seen.
+        low = min(present + ([target] if target is not None else []))
+        high = max(present + ([target] if target is not None else []))
+        if low > 20 and high - low < 40:
+            fig.update_yaxes(range=[max(0, math.floor(low - (high - low) * 0.5 - 3)), high + (high - low) * 0.15 + 2])
+    fig.update_layout(showlegend=False, bargap=0.35, margin=dict(r=110))
     fig.update_yaxes(title_text=text(unit))
     return fig
 
@@ -131,16 +144,22 @@ def official_vs_reported(towns: list[str], official: list, reported: list, unit:
 
 def attainment_heatmap(rows: list[str], columns: list[str], column_names: list[str], z: list[list],
                        labels: list[list[str]], hover: list[list[str]]) -> go.Figure:
-    """Target attainment (value / target, %, capped at 120): red under, green at or above 100."""
-    colourscale = [[0.0, "#c53030"], [0.6, "#f6ad55"], [0.8333, "#fefcbf"], [0.8334, "#c6f6d5"], [1.0, "#2f855a"]]
+    """Target attainment (value / target, %), shown from 80 to 110: orange to red below
+    100 (not met), green at or above it. Cells without a judgement stay grey."""
+    low, high = ATTAINMENT_RANGE
+    step = (100 - low) / (high - low)
+    colourscale = [[0.0, "#9b2c2c"], [step * 0.5, "#f56565"], [step - 0.0001, "#fbd38d"], [step, "#c6f6d5"],
+                   [1.0, "#276749"]]
     fig = go.Figure(go.Heatmap(
-        z=z, x=columns, y=[text(r) for r in rows], zmin=0, zmax=120, colorscale=colourscale, xgap=2, ygap=2,
-        text=labels, texttemplate="%{text}", textfont=dict(size=11), customdata=hover,
+        z=z, x=columns, y=[text(r) for r in rows], zmin=low, zmax=high, colorscale=colourscale, xgap=2, ygap=2,
+        text=labels, texttemplate="%{text}", textfont=dict(size=12), customdata=hover, hoverongaps=False,
         hovertemplate="%{y} · %{customdata}<extra></extra>",
-        colorbar=dict(title=dict(text="达成度 %"), tickvals=[0, 50, 100, 120], ticktext=["0", "50", "100", "≥120"])))
-    fig.update_xaxes(side="top", tickvals=columns, ticktext=[text(n) for n in column_names], tickangle=0)
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(margin=dict(l=90, r=20, t=70, b=20))
+        colorbar=dict(title=dict(text="达成度"), tickvals=[low, 90, 100, high],
+                      ticktext=[f"≤{low}%", "90%", "100%", f"≥{high}%"])))
+    fig.update_xaxes(side="top", tickvals=columns, ticktext=[text(n) for n in column_names], tickangle=0,
+                     showgrid=False)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_layout(margin=dict(l=90, r=20, t=50, b=10), plot_bgcolor="#e2e8f0")
     return fig
 
 

@@ -99,7 +99,7 @@ def overview(site: Site) -> str:
         f'<div class="summary"><span>{esc(data.latest_year or "")} 年全区：</span>'
         f'<span>{status_badge(True)} {counts[True]} 项</span><span>{status_badge(False)} {counts[False]} 项</span>'
         f'<span>{status_badge(None)} {counts[None]} 项</span>'
-        f'<span class="note">卡片下方为 {esc("、".join(data.years[:1] + data.years[-1:]) if data.years else "")} 年度走势（虚线为目标）；点击卡片查看指标详情。</span></div>')
+        f'<span class="note">卡片下方为 {esc("–".join(data.years[:1] + data.years[-1:]) if data.years else "")} 年全区走势（虚线为目标）；点击卡片查看指标详情。</span></div>')
     body = summary + Safe(f'<div class="cards">{"".join(cards)}</div>')
     return site.render(f"{data.latest_year or ''} 年 14 项主要指标总览", "index.html", body)
 
@@ -151,7 +151,7 @@ def indicator_page(site: Site, code: str) -> str:
     bars = figures.towns_bar(towns["area_name"].to_list(), towns["value"].to_list(), statuses, town_target, unit,
                              None if unit in COUNT_UNITS else value)
     towns_note = ("计数指标的目标只设全区，不分解到镇街，故镇街不判定达标。" if unit in COUNT_UNITS
-                  else "橙色虚线为目标，蓝色点线为全区值；绿色柱达标，红色柱未达标。")
+                  else "橙色虚线为目标，蓝色点线为全区值；绿色柱达标，红色柱未达标。比率的纵轴可能不从 0 开始，以便看清镇街间差异。")
     towns_part = section(f"{data.latest_year or ''} 年 12 个镇街对比", figures.to_div(bars, 380), note(towns_note))
 
     counts_part = section("分子与分母", numerator_tables(site, code))
@@ -275,7 +275,7 @@ def indicator_quality(site: Site, code: str) -> Safe:
 def heatmap_page(site: Site) -> str:
     data = site.data
     areas = data.areas["area_name"].to_list()
-    parts = [note("颜色为目标达成度（数值 ÷ 目标，封顶 120%）：绿色达标，黄色至红色未达标，灰色为无数据或不适用。"
+    parts = [note("颜色为目标达成度（数值 ÷ 目标）：绿色达标（≥100%），橙色至红色未达标（80% 及以下最深），灰色为无数据或不判定。"
                   "计数指标（I02、I03、I13）的目标只设全区，镇街格只显示数值。格内数字为指标值。")]
     for year in sorted(data.years, reverse=True):
         values = data.values.filter(pl.col("period") == year)
@@ -290,7 +290,8 @@ def heatmap_page(site: Site) -> str:
                 value, target = (r["value"], r["target"]) if r else (None, None)
                 applicable = area == DISTRICT_NAME or unit not in COUNT_UNITS
                 if applicable and not is_missing(value) and not is_missing(target) and target:
-                    attainment = max(0.0, min(120.0, 100 * value / target))
+                    low, high = figures.ATTAINMENT_RANGE
+                    attainment = max(low, min(high, 100 * value / target))
                     z_row.append(round(attainment, 1))
                 else:
                     z_row.append(None)

@@ -1,0 +1,201 @@
+"""Run the suites of expectations/suites/ against the working warehouse through GX
+checkpoints and publish their Data Docs (offline) in <warehouse>/quality/.
+
+- Each suite names its frame (a DuckDB query over raw / intermediate / marts tables):
+  the frame is read read-only into pandas with pseudonymous columns only, so no ID number
+  or name can reach a GX result, a Data Docs page or a log.
+- Each expectation's meta carries `severity` (block / warn) and, where it checks a rule of
+  the catalogue, `rule_id`. A failed block expectation stops the refresh before publishing.
+- The context is ephemeral: nothing is written into the project; results live in memory
+  until the Data Docs are built into a fresh folder that replaces <warehouse>/quality.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.quality.catalogue import FORBIDDEN_COLUMNS, SuiteSpec, suite_specs
+
+QUALITY_DIR_NAME = "quality"
+EXAMPLES = 5
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    expectation_type: str
+    column: str
+    severity: str
+    rule_id: str | None
+    note: str
+    success: bool
+    unexpected_count: int
+    examples: list[dict] = field(default_factory=list)  # pseudonymous index columns of failing rows
+
+
+@dataclass
+class SuiteOutcome:
+    spec: SuiteSpec
+    rows: int
+    expectations: list[ExpectationOutcome]
+    docs_page: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [e for e in self.expectations if not e.success and e.severity == "block"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [e for e in self.expectations if not e.success and e.severity == "warn"]
+
+    @property
+    def table(self) -> str:
+        return self.spec.dbt_asset or f"raw.{self.spec.raw_asset}"
+
+
+@dataclass
+class QualityReport:
+    suites: list[SuiteOutcome]
+    docs_index: Path | None
+    seconds: float
+
+    @property
+    def blocking_failures(self) -> list[tuple[SuiteOutcome, ExpectationOutcome]]:
+        return [(s, e) for s in self.suites for e in s.blocking_failures]
+
+    def block_message(self) -> str:
+        lines = [f"质量检查阻断发布（{len(self.blocking_failures)} 项阻断级期望未通过），已发布的数据库保持不变。"
+                 f" Blocking data-quality checks failed; the published database is unchanged:"]
+        for suite, e in self.blocking_failures:
+            rule = e.rule_id or "sanity"
+            lines.append(f"- [{rule}] 表 table {suite.table}（套件 suite {suite.spec.name}）: {e.note}"
+                         f" — {e.expectation_type}({e.column}) {e.unexpected_count} 行不符 failing rows;"
+                         f" 例 e.g. {json.dumps(e.examples[:3], ensure_ascii=False, default=str)}")
+        if self.docs_index:
+            lines.append(f"Data Docs: {self.docs_index}")
+        return "\n".join(lines)
+
+
+def load_suite(spec: SuiteSpec):
+    """The suite from its JSON, after the custom expectations are registered. GX drops an
+    expectation whose type it does not know without a word: the count is checked."""
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    import pipelines.quality.custom_expectations  # noqa: F401  (registers the custom types)
+
+    doc = json.loads(spec.path.read_text(encoding="utf-8"))
+    suite = ExpectationSuite(**doc)
+    if len(suite.expectations) != len(doc["expectations"]):
+        raise RuntimeError(f"{spec.path}: GX loaded {len(suite.expectations)} of {len(doc['expectations'])}"
+                           " expectations (a custom expectation class was not registered?)")
+    return suite
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec):
+    frame = con.execute(spec.query).df()
+    forbidden = FORBIDDEN_COLUMNS & set(frame.columns)
+    if forbidden:
+        raise RuntimeError(f"suite {spec.name} would read personal columns {sorted(forbidden)}")
+    return frame
+
+
+def run_suites(work_db: Path, warehouse: Path, specs: tuple[SuiteSpec, ...] | None = None,
+               log=lambda message: None) -> QualityReport:
+    started = time.perf_counter()
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    specs = specs if specs is not None else suite_specs()
+    warehouse = Path(warehouse)
+    building = warehouse / f".{QUALITY_DIR_NAME}.building"
+    shutil.rmtree(building, ignore_errors=True)
+
+    context = gx.get_context(mode="ephemeral")
+    _quiet(context)
+    context.add_data_docs_site(site_name="warehouse", site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(building)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    datasource = context.data_sources.add_pandas("warehouse")
+
+    outcomes: list[SuiteOutcome] = []
+    con = duckdb.connect(str(work_db), read_only=True)
+    try:
+        parameters = {"towns": [r[0] for r in con.execute("select town_name from reference.towns").fetchall()]}
+        for spec in specs:
+            t0 = time.perf_counter()
+            frame = read_frame(con, spec)
+            suite = context.suites.add(load_suite(spec))
+            batch = datasource.add_dataframe_asset(spec.name).add_batch_definition_whole_dataframe("whole table")
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{spec.name} validation", data=batch, suite=suite))
+            checkpoint = context.checkpoints.add(gx.Checkpoint(
+                name=f"{spec.name} checkpoint", validation_definitions=[validation], actions=[],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+                               "unexpected_index_column_names": list(spec.index_columns)},
+            ))
+            result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+            outcomes.append(SuiteOutcome(spec, len(frame), _outcomes(spec, result),
+                                         seconds=round(time.perf_counter() - t0, 2)))
+            log(f"suite {spec.name}: {len(frame)} rows, {len(outcomes[-1].blocking_failures)} blocking and "
+                f"{len(outcomes[-1].warnings)} warning expectation(s) failed")
+    finally:
+        con.close()
+
+    context.build_data_docs(site_names=["warehouse"])
+    docs = warehouse / QUALITY_DIR_NAME
+    from pipelines.quality.docs import make_offline
+
+    make_offline(building)
+    old = warehouse / f".{QUALITY_DIR_NAME}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if docs.exists():
+        docs.rename(old)
+    building.rename(docs)
+    shutil.rmtree(old, ignore_errors=True)
+    for outcome in outcomes:
+        pages = sorted((docs / "validations").glob(f"{outcome.spec.name}/**/*.html"))
+        outcome.docs_page = pages[-1] if pages else None
+    return QualityReport(outcomes, docs / "index.html", round(time.perf_counter() - started, 2))
+
+
+def _quiet(context) -> None:
+    """No progress bars in logs."""
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+
+
+def _outcomes(spec: SuiteSpec, checkpoint_result) -> list[ExpectationOutcome]:
+    outcomes = []
+    for validation in checkpoint_result.run_results.values():
+        for r in validation.results:
+            config = r.expectation_config
+            kwargs = config.kwargs
+            meta = config.meta or {}
+            result = r.result or {}
+            examples = [{k: _plain(v) for k, v in row.items() if k in spec.index_columns}
+                        for row in (result.get("partial_unexpected_index_list") or [])[:EXAMPLES]]
+            column = kwargs.get("column") or f"{kwargs.get('column_A')}, {kwargs.get('column_B')}"
+            outcomes.append(ExpectationOutcome(
+                suite=spec.name, expectation_type=config.type, column=column, severity=meta.get("severity", "block"),
+                rule_id=meta.get("rule_id"), note=meta.get("notes", ""), success=bool(r.success),
+                unexpected_count=int(result.get("unexpected_count") or 0), examples=examples,
+            ))
+    return outcomes
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
