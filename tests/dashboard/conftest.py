@@ -119,8 +119,9 @@ def rendered_without_quality(demo_warehouse, tmp_path_factory):
 
 
 def coverage_cases(warehouse: Path) -> set[str]:
-    """The coverage-above-100% cases the DQ page must list: dq_reconciliation's rows that
-    are above 100 when the mart exists, else indicator_values' ratio rows above 100."""
+    """The coverage-above-100% cases the DQ page must list (rule A01): every ratio row of
+    indicator_values with reported_value above 100 (the page adds dq_reconciliation's
+    breakdown to each when that mart exists)."""
     path = published_path(warehouse)
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -131,3 +132,12 @@ def coverage_cases(warehouse: Path) -> set[str]:
     finally:
         con.close()
     return {"|".join(r) for r in rows}
+
+
+@pytest.fixture(scope="session")
+def dash():
+    """The helpers and constants above, for the test modules (importlib mode: no package imports)."""
+    import types
+
+    return types.SimpleNamespace(copy_warehouse=copy_warehouse, coverage_cases=coverage_cases,
+                                 FAKE_KEY=FAKE_KEY, HOSTILE_DETAIL=HOSTILE_DETAIL)
