@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The system Chromium and CJK fonts for the dashboard's browser tests (tests/dashboard/).
 # Debian packages, not Playwright's download: the tests launch /usr/bin/chromium.
-# Idempotent: does nothing when /usr/bin/chromium is already there.
+# Idempotent: does nothing when both packages are already installed.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
-  echo "chromium already installed: $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
+if [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+  echo "chromium and CJK fonts already installed: $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
   exit 0
 fi
 SUDO=""
