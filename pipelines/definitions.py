@@ -1,5 +1,6 @@
 """The Dagster Definitions: `dagster dev -w workspace.yaml`, `dpf refresh`, or
-dagster.materialize in tests. One job, `refresh`: ingest -> dbt build -> publish.
+dagster.materialize in tests. One job, `refresh`: ingest -> dbt build -> quality suites
+(Great Expectations, asset checks; blocking ones stop the run) -> publish.
 
 Built by a cached factory: importing this module reads no environment and does no work
 beyond preparing the dbt manifest when it is missing or stale; the resource resolves its
@@ -13,16 +14,19 @@ import dagster as dg
 
 from pipelines.dbt import dbt_models, dbt_resource, model_key
 from pipelines.ingest.assets import ingest_assets
+from pipelines.quality.checks import DATA_DOCS_KEY, quality_asset
 from pipelines.resources import WarehouseResource
 
-PUBLISHED_MARTS = ("indicator_values", "dim_indicator", "dim_area", "fct_indicator_persons")
+PUBLISHED_MARTS = ("indicator_values", "dim_indicator", "dim_area", "fct_indicator_persons",
+                   "dq_findings", "dq_summary", "dq_reconciliation")
 
 
 @cache
 def publish_asset() -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["published", "analytics"]),
-        deps=[model_key(name) for name in PUBLISHED_MARTS],
+        # the quality suites first: a failed blocking suite stops publishing
+        deps=[*(model_key(name) for name in PUBLISHED_MARTS), DATA_DOCS_KEY],
         group_name="published",
         kinds={"duckdb"},
         description="analytics.duckdb：分析人员只读使用的发布库（仅 marts，无个人信息），原子替换。"
@@ -46,14 +50,15 @@ def refresh_job():
     return dg.define_asset_job(
         "refresh",
         selection=dg.AssetSelection.all(),
-        description="每月刷新：读取落地文件、dbt 构建与测试、发布。 Monthly refresh: ingest, dbt build with tests, publish.",
+        description="每月刷新：读取落地文件、dbt 构建与测试、质量套件、发布。"
+        " Monthly refresh: ingest, dbt build with tests, quality suites, publish.",
     )
 
 
 @cache
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_assets(), dbt_models(), publish_asset()],
+        assets=[ingest_assets(), dbt_models(), quality_asset(), publish_asset()],
         jobs=[refresh_job()],
         resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
         # One process: DuckDB allows one writer per file, and the machine has few cores.

@@ -3,7 +3,8 @@ warehouse, and turn its outcome into an exit status and a one-paragraph message.
 
 Exit statuses (README, "Operations"):
   0 published; 3 stopped by a whole-file rule or a key problem (F01-F03, pseudonym key);
-  4 stopped by a blocking data check (dbt test); 5 publishing failed (disk, permissions);
+  4 stopped by a blocking data check (dbt test, or a blocking Great Expectations suite);
+  5 publishing failed (disk, permissions);
   6 another refresh of this warehouse is running; 1 anything else.
 In every non-zero case the published database is the previous one, untouched.
 """
@@ -20,7 +21,8 @@ from pathlib import Path
 
 LOCK_NAME = ".refresh.lock"
 EXIT_OK, EXIT_OTHER, EXIT_BLOCKED_FILE, EXIT_BLOCKED_CHECK, EXIT_PUBLISH, EXIT_BUSY = 0, 1, 3, 4, 5, 6
-STEP_EXIT = {"ingest_landing_files": EXIT_BLOCKED_FILE, "dbt_models": EXIT_BLOCKED_CHECK}
+STEP_EXIT = {"ingest_landing_files": EXIT_BLOCKED_FILE, "dbt_models": EXIT_BLOCKED_CHECK,
+             "quality__data_docs": EXIT_BLOCKED_CHECK}
 
 
 @dataclass
@@ -86,7 +88,8 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
     logs = warehouse / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     run_log = logs / f"refresh-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-    log(f"  … 读取落地文件、dbt 构建与测试、发布 ingest, dbt build and tests, publish (details: {run_log})")
+    log(f"  … 读取落地文件、dbt 构建与测试、质量套件、发布 ingest, dbt build and tests, quality suites, publish"
+        f" (details: {run_log})")
     # dagster-dbt echoes every dbt event to stdout: keep them in the run's log file instead.
     try:
         with open(run_log, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):

@@ -14,6 +14,7 @@ _LINK = re.compile(r"<link\b[^>]*href=" + _REMOTE + r"[^>]*/?>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<script\b[^>]*src=" + _REMOTE + r"[^>]*>\s*</script>", re.IGNORECASE)
 _IMG_SRC = re.compile(r"""(<img\b[^>]*src=)["']https?://[^"']+["']""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"@import\s+url\(\s*['\"]?https?://[^)]+\)\s*;?", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\(\s*['\"]?https?://[^)]*\)", re.IGNORECASE)
 FALLBACK_CSS = """
 body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1.5rem; color: #222; }
 table { border-collapse: collapse; margin: .5rem 0; }
@@ -33,11 +34,12 @@ def make_offline(site: Path) -> None:
         text = _LINK.sub("", text)
         text = _SCRIPT.sub("", text)
         text = _IMG_SRC.sub(lambda m: f'{m.group(1)}"{static}/images/logo-long.png"', text)
+        text = _CSS_URL.sub("none", _CSS_IMPORT.sub("", text))
         text = text.replace("</head>", f"<style>{FALLBACK_CSS}</style></head>", 1)
         page.write_text(text, encoding="utf-8")
     for sheet in site.rglob("*.css"):
         text = sheet.read_text(encoding="utf-8")
-        sheet.write_text(_CSS_IMPORT.sub("", text), encoding="utf-8")
+        sheet.write_text(_CSS_URL.sub("none", _CSS_IMPORT.sub("", text)), encoding="utf-8")
 
 
 def remote_resources(site: Path) -> list[tuple[Path, str]]:

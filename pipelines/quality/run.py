@@ -163,7 +163,7 @@ def run_suites(work_db: Path, warehouse: Path, specs: tuple[SuiteSpec, ...] | No
     building.rename(docs)
     shutil.rmtree(old, ignore_errors=True)
     for outcome in outcomes:
-        pages = sorted((docs / "validations").glob(f"{outcome.spec.name}/**/*.html"))
+        pages = sorted((docs / "validations").glob(outcome.spec.name.replace(".", "/") + "/**/*.html"))
         outcome.docs_page = pages[-1] if pages else None
     return QualityReport(outcomes, docs / "index.html", round(time.perf_counter() - started, 2))
 
@@ -198,4 +198,5 @@ def _outcomes(spec: SuiteSpec, checkpoint_result) -> list[ExpectationOutcome]:
 
 
 def _plain(value):
-    return value.item() if hasattr(value, "item") else value
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and value != value else value  # NaN -> None

@@ -11,8 +11,7 @@ with quota as (
 overlapping as (
     select
         a.person_key,
-        greatest(a.start_date, b.start_date) as first_shared_day,
-        a.employer_uscc || '、' || b.employer_uscc as employers
+        greatest(a.start_date, b.start_date) as first_shared_day
     from quota as a
     inner join quota as b
         on a.person_key = b.person_key
@@ -26,12 +25,11 @@ flagged as (
         overlapping.person_key,
         persons.town,
         min(overlapping.first_shared_day) as first_shared_day,
-        count(*) as employer_pairs,
-        min(overlapping.employers) as employers
+        count(*) as employer_pairs
     from overlapping
     left join {{ ref('int_persons') }} as persons on persons.person_key = overlapping.person_key
     group by overlapping.person_key, persons.town
 )
 
 {{ dq_finding('X06', 'warn', "'employment'", 'person_key', 'town', month_label('first_shared_day'),
-    "'自' || cast(first_shared_day as varchar) || '起同时在两家按比例就业单位就业（' || employers || '），按比例安排就业重复计算'") }}
+    "'自' || cast(first_shared_day as varchar) || '起同时在两家不同的按比例就业单位就业，按比例安排就业重复计算'") }}
