@@ -91,7 +91,9 @@ def _report(outcome, warehouse: Path) -> int:
         print(outcome.message, file=sys.stderr)
         return outcome.status
     print(summary_text(outcome.summary))
-    print(f"\n发布库 / database:  {published_path(warehouse)}")
+    print(f"\n发布库 / database:   {published_path(warehouse)}")
+    print(f"仪表板 / dashboard: {warehouse / 'dashboard' / 'index.html'}")
+    print(f"数据质量 / quality: {warehouse / 'quality'}")
     return 0
 
 

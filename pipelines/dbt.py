@@ -13,6 +13,7 @@
 # No `from __future__ import annotations`: Dagster reads resource annotations at runtime.
 import fcntl
 import json
+import sys
 from collections.abc import Iterator
 from functools import cache, cached_property
 from pathlib import Path
@@ -83,7 +84,10 @@ class Translator(DagsterDbtTranslator):
 
 
 def dbt_resource() -> LocalDbtCli:
-    return LocalDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt of this environment, found beside its Python whatever PATH says.
+    executable = Path(sys.executable).parent / "dbt"
+    return LocalDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                       dbt_executable=str(executable) if executable.exists() else "dbt")
 
 
 @cache

@@ -1,6 +1,7 @@
 """The Dagster Definitions: `dagster dev -w workspace.yaml`, `dpf refresh`, or
 dagster.materialize in tests. One job, `refresh`: ingest -> dbt build -> quality suites
-(Great Expectations, asset checks; blocking ones stop the run) -> publish.
+(Great Expectations, asset checks; blocking ones stop the run) -> publish -> dashboard;
+the monthly schedule and the landing-folder sensor start it.
 
 Built by a cached factory: importing this module reads no environment and does no work
 beyond preparing the dbt manifest when it is missing or stale; the resource resolves its
@@ -12,6 +13,8 @@ from functools import cache
 
 import dagster as dg
 
+from pipelines.automation import landing_sensor, monthly_schedule
+from pipelines.dashboard.assets import dashboard_asset
 from pipelines.dbt import dbt_models, dbt_resource, model_key
 from pipelines.ingest.assets import ingest_assets
 from pipelines.quality.checks import DATA_DOCS_KEY, quality_asset
@@ -58,8 +61,10 @@ def refresh_job():
 @cache
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[ingest_assets(), dbt_models(), quality_asset(), publish_asset()],
+        assets=[ingest_assets(), dbt_models(), quality_asset(), publish_asset(), dashboard_asset()],
         jobs=[refresh_job()],
+        schedules=[monthly_schedule()],
+        sensors=[landing_sensor()],
         resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
         # One process: DuckDB allows one writer per file, and the machine has few cores.
         executor=dg.in_process_executor,

@@ -4,9 +4,9 @@ warehouse, and turn its outcome into an exit status and a one-paragraph message.
 Exit statuses (README, "Operations"):
   0 published; 3 stopped by a whole-file rule or a key problem (F01-F03, pseudonym key);
   4 stopped by a blocking data check (dbt test, or a blocking Great Expectations suite);
-  5 publishing failed (disk, permissions);
-  6 another refresh of this warehouse is running; 1 anything else.
-In every non-zero case the published database is the previous one, untouched.
+  5 publishing failed (disk, permissions), or the dashboard could not be rendered after the
+  database was published; 6 another refresh of this warehouse is running; 1 anything else.
+Except for a failed dashboard, the published database is then the previous one, untouched.
 """
 
 from __future__ import annotations
@@ -81,14 +81,14 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
     from pipelines.definitions import build_definitions
     from pipelines.resources import WarehouseResource
 
-    log("  … 构建作业 loading the refresh job")
+    log("构建作业 loading the refresh job")
     defs = build_definitions()
     job = defs.resolve_job_def("refresh")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     logs = warehouse / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     run_log = logs / f"refresh-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-    log(f"  … 读取落地文件、dbt 构建与测试、质量套件、发布 ingest, dbt build and tests, quality suites, publish"
+    log(f"读取落地文件、dbt 构建与测试、质量套件、发布 ingest, dbt build and tests, quality suites, publish"
         f" (details: {run_log})")
     # dagster-dbt echoes every dbt event to stdout: keep them in the run's log file instead.
     try:
@@ -108,6 +108,10 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
     failure = result.get_step_failure_events()[0]
     data = failure.step_failure_data
     message = (data.user_failure_data.description if data.user_failure_data else None) or data.error.message
+    if "dashboard" in failure.step_key:  # the database is out; the previous dashboard stays
+        return Outcome(EXIT_PUBLISH, f"数据库已发布，但仪表板生成失败，仍为上一版本。 The database was published but the"
+                                     f" dashboard could not be rendered; the previous one stays.\n{message.strip()}"
+                                     f"\n(详情 details: {run_log})", stage_seconds=stages)
     status = STEP_EXIT.get(failure.step_key, EXIT_PUBLISH if "analytics" in failure.step_key else EXIT_OTHER)
     return Outcome(status, f"步骤 {failure.step_key} 失败，已发布的数据库保持不变。 Step {failure.step_key} failed;"
                            f" the published database is unchanged.\n{message.strip()}\n(详情 details: {run_log})")

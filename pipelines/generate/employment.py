@@ -118,8 +118,9 @@ def spells(rng: np.random.Generator, people: People, firms: pl.DataFrame, scale:
     past = rng.choice(idle, min(len(idle), int(round(90 * scale))), replace=False)
     taken[past] = True
     form_past = rng.choice(OTHER_FORMS, len(past), p=OTHER_FORMS_P)
-    jobs.append(frame(past, form_past, np.full(len(past), ""), np.full(len(past), ""),
-                      uniform_days(rng, np.datetime64("2012-01-01"), np.datetime64("2020-12-31"), len(past)),
+    past_start = uniform_days(rng, np.datetime64("2012-01-01"), np.datetime64("2020-12-31"), len(past))
+    past_start = np.maximum(past_start, people.birth[past] + 16 * 366)  # nobody starts work before 16
+    jobs.append(frame(past, form_past, np.full(len(past), ""), np.full(len(past), ""), past_start,
                       uniform_days(rng, np.datetime64("2021-01-01"), CALIBRATION_DAY - 1, len(past))))
 
     # New jobs after the report day for holders not yet employed.
