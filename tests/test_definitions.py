@@ -41,8 +41,15 @@ def test_definitions_import_without_environment_or_work(tmp_path):
         "import os; before = dict(os.environ)\n"
         "from pipelines.definitions import defs\n"
         "keys = {'/'.join(k.path) for k in defs.resolve_all_asset_keys()}\n"
-        "assert keys == {'raw/registry_rows', 'raw/subsidy_rows', 'raw/employment_rows', 'raw/survey_rows',"
-        " 'raw/quarantine_rows', 'raw/landing_files'}, keys\n"
+        # one connected picture: landing files -> raw -> dbt -> quality -> published
+        "assert {'raw/registry_rows', 'raw/subsidy_rows', 'raw/employment_rows', 'raw/survey_rows',"
+        " 'raw/quarantine_rows', 'raw/landing_files', 'marts/indicator_values', 'marts/dq_findings',"
+        " 'quality/data_docs', 'published/analytics', 'published/dashboard'} <= keys, keys\n"
+        "import dagster as dg\n"
+        "node = defs.resolve_asset_graph().get(dg.AssetKey(['staging', 'stg_raw__registry_rows']))\n"
+        "assert dg.AssetKey(['raw', 'registry_rows']) in node.parent_keys\n"
+        "assert defs.resolve_job_def('refresh') and defs.resolve_schedule_def('monthly_refresh')"
+        " and defs.resolve_sensor_def('landing_sensor')\n"
         "assert dict(os.environ) == before\n"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_DISABLE_TELEMETRY": "1"}
