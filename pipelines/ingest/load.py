@@ -226,7 +226,8 @@ def _read_state(db: Path) -> _State | None:
         con.close()
 
 
-def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The raw schema of the contract (_raw__sources.yml), empty; tests build on it too."""
     con.execute("create schema if not exists raw")
     for table, columns in RAW_TABLES.items():
         body = ", ".join(f"{name} {kind}" for name, kind in columns.items())
@@ -241,7 +242,7 @@ def _write(db: Path, prepared: list[PreparedFile], fingerprint: str) -> None:
         con.execute("set enable_progress_bar = false")
         con.execute("begin transaction")
         try:
-            _create_tables(con)
+            create_raw_tables(con)
             con.execute(
                 "insert into raw.warehouse_meta select 'key_fingerprint', ? "
                 "where not exists (select 1 from raw.warehouse_meta where setting = 'key_fingerprint')",

@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.ingest.load import create_raw_tables
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -31,35 +33,6 @@ DISTRICT = "奉化区"
 VILLAGE = {A: "江宁社区", B: "西河村"}
 TOWNS = ["锦屏街道", "岳林街道", "江口街道", "西坞街道", "萧王庙街道", "方桥街道",
          "溪口镇", "尚田镇", "莼湖镇", "裘村镇", "大堰镇", "松岙镇"]
-
-RAW_DDL = """
-create schema raw;
-create table raw.registry_rows (
-    snapshot_month varchar, source_file varchar, source_row integer, person_key varchar,
-    cert_key varchar, cert_no_matches_id boolean, gender varchar, birth_date date,
-    gender_matches_id boolean, birth_date_matches_id boolean, category varchar, grade varchar,
-    town varchar, village varchar, first_issue_date date, valid_until date, status varchar,
-    cancel_date date, cancel_reason varchar, hardship varchar, review_date date);
-create table raw.subsidy_rows (
-    pay_month varchar, source_file varchar, source_row integer, person_key varchar,
-    birth_date date, subsidy_type varchar, pay_month_stated varchar, amount decimal(14, 2),
-    town varchar);
-create table raw.employment_rows (
-    snapshot_month varchar, source_file varchar, source_row integer, person_key varchar,
-    birth_date date, record_type varchar, form varchar, employer_name varchar,
-    employer_uscc varchar, course varchar, start_date date, end_date date);
-create table raw.survey_rows (
-    survey_year integer, source_file varchar, source_row integer, person_key varchar,
-    birth_date date, year_stated integer, town varchar, school varchar, pension varchar,
-    medical varchar, rehab_need varchar, rehab_served varchar, at_need varchar,
-    at_fitted varchar, gp_signed varchar, income decimal(14, 2));
-create table raw.quarantine_rows (
-    source varchar, source_file varchar, period varchar, source_row integer,
-    rule_id varchar, reason varchar, person_key varchar);
-create table raw.landing_files (
-    source varchar, source_file varchar, period varchar, content_hash varchar,
-    rows_read integer, rows_quarantined integer, loaded_at timestamp);
-"""
 
 # ---------------------------------------------------------------- registry (persons)
 # person: (town, birth_date), the birth date every source derives from the ID.
@@ -230,7 +203,7 @@ SURVEY = {
 
 def load_raw(db_path: Path) -> None:
     con = duckdb.connect(str(db_path))
-    con.execute(RAW_DDL)
+    create_raw_tables(con)  # the raw schema exactly as ingestion creates it
     registry = []
     for month, rows in (("202306", REGISTRY_202306), ("202312", REGISTRY_202312)):
         for i, r in enumerate(rows):

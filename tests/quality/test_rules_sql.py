@@ -20,42 +20,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.ingest.load import create_raw_tables
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 A, B = "锦屏街道", "溪口镇"
 VILLAGE = {A: "江宁社区", B: "西河村"}
 LIVING, CARE, RELIEF, OTHER = "困难残疾人生活补贴", "重度残疾人护理补贴", "困难救助", "其他"
 MONTHS = [f"{y}{m:02d}" for y in (2022, 2023) for m in range(1, 13)]
-
-RAW_DDL = """
-create schema raw;
-create table raw.registry_rows (
-    snapshot_month varchar, source_file varchar, source_row integer, person_key varchar,
-    cert_key varchar, cert_no_matches_id boolean, gender varchar, birth_date date,
-    gender_matches_id boolean, birth_date_matches_id boolean, category varchar, grade varchar,
-    town varchar, village varchar, first_issue_date date, valid_until date, status varchar,
-    cancel_date date, cancel_reason varchar, hardship varchar, review_date date);
-create table raw.subsidy_rows (
-    pay_month varchar, source_file varchar, source_row integer, person_key varchar,
-    birth_date date, subsidy_type varchar, pay_month_stated varchar, amount decimal(14, 2),
-    town varchar);
-create table raw.employment_rows (
-    snapshot_month varchar, source_file varchar, source_row integer, person_key varchar,
-    birth_date date, record_type varchar, form varchar, employer_name varchar,
-    employer_uscc varchar, course varchar, start_date date, end_date date);
-create table raw.survey_rows (
-    survey_year integer, source_file varchar, source_row integer, person_key varchar,
-    birth_date date, year_stated integer, town varchar, school varchar, pension varchar,
-    medical varchar, rehab_need varchar, rehab_served varchar, at_need varchar,
-    at_fitted varchar, gp_signed varchar, income decimal(14, 2));
-create table raw.quarantine_rows (
-    source varchar, source_file varchar, period varchar, source_row integer,
-    rule_id varchar, reason varchar, person_key varchar);
-create table raw.landing_files (
-    source varchar, source_file varchar, period varchar, content_hash varchar,
-    rows_read integer, rows_quarantined integer, loaded_at timestamp);
-"""
-
 
 def person(key, town, hardship="低保", grade="四级", category="肢体", status="正常", cancel=None,
            birth="1970-01-01", issue="2015-01-01", cert_ok=True, gender_ok=True):
@@ -139,7 +111,7 @@ QUARANTINE = [  # (source, period, rule, person_key)
 
 def load_raw(db_path: Path) -> None:
     con = duckdb.connect(str(db_path))
-    con.execute(RAW_DDL)
+    create_raw_tables(con)  # the raw schema exactly as ingestion creates it
     registry = []
     for month, people in (("202212", OLDER), ("202312", NEWEST)):
         for i, p in enumerate(people):
