@@ -66,7 +66,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from pipelines.refresh import refresh, summary_text
+    from pipelines.refresh import refresh
 
     return _report(refresh(Path(args.landing), Path(args.warehouse), log=_progress), Path(args.warehouse))
 

@@ -8,7 +8,7 @@ import polars as pl
 from pipelines.config import DISTRICT_NAME
 from pipelines.dashboard import figures
 from pipelines.dashboard.data import (
-    INDICATOR_SOURCES, MONEY_RULES, RULE_NAMES, SEVERITY_NAMES, DashboardData, coverage_above_100, district,
+    INDICATOR_SOURCES, MONEY_RULES, RULE_NAMES, SEVERITY_NAMES, DashboardData, coverage_above_100,
 )
 from pipelines.dashboard.html import (
     CHINA_TIME, Safe, attribute_badge, esc, fmt_number, fmt_target, fmt_value, is_missing, note, page, scrub,

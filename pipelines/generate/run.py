@@ -167,7 +167,6 @@ def choose_vanished(rng, people: People, k: int) -> np.ndarray:
 
 def subsidy_injections(rng, people: People, plan: subsidy.Plan, few: int) -> dict:
     """Decide the cross-source subsidy defects once; applied month by month."""
-    n = len(people)
     living_paid = subsidy.living_eligible(people) & ~plan.never_living & ~people.quiet
     died = np.flatnonzero(living_paid & (people.cancel_reason == "死亡")
                           & (people.cancel >= np.datetime64("2021-02-01")) & (people.cancel <= np.datetime64("2025-09-30")))

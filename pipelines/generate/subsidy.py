@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.generate.calendar import H1_2022, MONTHS, YEARS, age_at, month_end, month_start, year_end
-from pipelines.generate.people import People, scaled
+from pipelines.generate.people import People
 
 LIVING = "困难残疾人生活补贴"
 CARE = "重度残疾人护理补贴"

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.contract import CONTRACT, SOURCES
+from pipelines.contract import SOURCES
 from pipelines.identity import KeyedHasher
 from pipelines.ingest import keys
 from pipelines.ingest.landing import LandingFile, content_hash, discover, snapshot_drops

@@ -8,7 +8,6 @@ import hashlib
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from pipelines.contract import FILE_NAME, SOURCES, period_of
 from pipelines.generate.run import generate
