@@ -285,15 +285,7 @@ def test_raw_rows_equal_the_dbt_fixture(run, tmp_path):
 # ---------------------------------------------------------------- the published figures
 
 def test_every_indicator_has_every_area_and_period(values):
-    years = ["2021", "2022", "2023"]
-    i04_months = [f"{y}-{m:02d}" for y in (2021, 2022) for m in range(1, 13)] + [
-        f"2023-{m:02d}" for m in range(1, 11)]  # up to the newest employment snapshot 202310
-    ledger_months = ["2021-05", "2022-11", "2022-12", "2023-10", "2023-11"]
-    periods = {f"I{n:02d}": years for n in range(1, 15)}
-    periods["I04"] = years + i04_months
-    periods["I05"] = periods["I06"] = years + ledger_months
-    areas = [DISTRICT, *TOWNS]
-    expected = {(code, p, area) for code, ps in periods.items() for p in ps for area in areas}
+    expected = POP.expected_rows()
     assert set(values) == expected
     assert len(values) == len(expected) == 13 * (11 * 3 + 37 + 2 * 8)
     for (_, _, area), row in values.items():

@@ -286,7 +286,8 @@ def test_output_contract_columns_and_types(values):
     ]
 
 
-def test_every_indicator_has_every_area_and_period(values):
+def expected_rows() -> set[tuple[str, str, str]]:
+    """Every (indicator, period, area) the population defines (also used by the landing-folder test)."""
     years = ["2021", "2022", "2023"]
     i04_months = [f"{y}-{m:02d}" for y in (2021, 2022) for m in range(1, 13)] + [
         f"2023-{m:02d}" for m in range(1, 11)]  # up to the newest employment snapshot 202310
@@ -295,7 +296,11 @@ def test_every_indicator_has_every_area_and_period(values):
     periods["I04"] = years + i04_months
     periods["I05"] = periods["I06"] = years + ledger_months
     areas = [DISTRICT, *TOWNS]
-    expected = {(code, p, area) for code, ps in periods.items() for p in ps for area in areas}
+    return {(code, p, area) for code, ps in periods.items() for p in ps for area in areas}
+
+
+def test_every_indicator_has_every_area_and_period(values):
+    expected = expected_rows()
     actual = {k for k in values if isinstance(k, tuple)}
     assert actual == expected
     assert values["__rows__"] == len(expected) == 13 * (11 * 3 + 37 + 2 * 8)
