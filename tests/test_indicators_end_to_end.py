@@ -294,12 +294,7 @@ def test_every_indicator_has_every_area_and_period(values):
 
 @pytest.mark.parametrize("key", list(EXPECTED), ids=lambda k: "-".join(k))
 def test_indicator_value(values, key):
-    row = values[key]
-    numerator, denominator, value, reported = EXPECTED[key]
-    actual = (row["numerator"], row["denominator"], row["value"], row["reported_value"])
-    expected = tuple(None if x is None else pytest.approx(x, rel=1e-12) for x in
-                     (numerator, denominator, value, reported))
-    assert actual == expected
+    POP.assert_figures(values[key], key)
 
 
 def test_refresh_summary_is_the_latest_district_values(values, run):

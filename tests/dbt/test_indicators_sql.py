@@ -467,14 +467,17 @@ EXPECTED = {
 }
 
 
+def assert_figures(row: dict, key: tuple[str, str, str]) -> None:
+    """The row's numerator, denominator, value and reported_value are EXPECTED[key]
+    (also used by the landing-folder test)."""
+    actual = (row["numerator"], row["denominator"], row["value"], row["reported_value"])
+    expected = tuple(None if x is None else pytest.approx(x, rel=1e-12) for x in EXPECTED[key])
+    assert actual == expected
+
+
 @pytest.mark.parametrize("key", list(EXPECTED), ids=lambda k: "-".join(k))
 def test_indicator_value(values, key):
-    row = values[key]
-    numerator, denominator, value, reported = EXPECTED[key]
-    actual = (row["numerator"], row["denominator"], row["value"], row["reported_value"])
-    expected = tuple(None if x is None else pytest.approx(x, rel=1e-12) for x in
-                     (numerator, denominator, value, reported))
-    assert actual == expected
+    assert_figures(values[key], key)
 
 
 @pytest.mark.parametrize(
