@@ -15,7 +15,7 @@ import dagster as dg
 
 from pipelines.automation import landing_sensor, monthly_schedule
 from pipelines.dashboard.assets import dashboard_asset
-from pipelines.dbt import dbt_models, dbt_resource, model_key
+from pipelines.dbt import dbt_models, model_key
 from pipelines.ingest.assets import ingest_assets
 from pipelines.quality.checks import DATA_DOCS_KEY, quality_asset
 from pipelines.resources import WarehouseResource
@@ -65,7 +65,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[refresh_job()],
         schedules=[monthly_schedule()],
         sensors=[landing_sensor()],
-        resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+        resources={"warehouse": WarehouseResource()},
         # One process: DuckDB allows one writer per file, and the machine has few cores.
         executor=dg.in_process_executor,
     )

@@ -150,7 +150,7 @@ class KeyedHasher:
 
     def __call__(self, values: pl.Series) -> pl.Series:
         distinct = values.drop_nulls().unique()
-        new = distinct.filter(~distinct.is_in(self._known.get_column("value")))
+        new = distinct.filter(~distinct.is_in(self._known.get_column("value").implode()))
         if len(new):
             digests = [hmac.digest(self._secret, v.encode(), hashlib.sha256).hex() for v in new]
             self._known = pl.concat([self._known, pl.DataFrame({"value": new, "key": digests})], rechunk=False)

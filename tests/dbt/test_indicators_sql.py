@@ -14,6 +14,7 @@ annual 2023 value of I04 is October's), subsidy ledgers 202105, 202211, 202212, 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -502,3 +503,10 @@ def test_reported_value_is_null_for_i01_to_i04(values):
     for (code, _, _), row in ((k, v) for k, v in values.items() if isinstance(k, tuple)):
         if code in ("I01", "I02", "I03", "I04"):
             assert row["reported_value"] is None
+
+
+def test_the_unit_tests_of_the_models_ran_here(values, tmp_path_factory):
+    """The refresh leaves dbt's unit tests out (they check SQL, not data): this build runs them."""
+    results = [json.loads(p.read_text()) for p in tmp_path_factory.getbasetemp().glob("dbt*/target/run_results.json")]
+    unit = [r for result in results for r in result["results"] if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) >= 13 and all(r["status"] == "pass" for r in unit)
