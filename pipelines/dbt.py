@@ -93,7 +93,7 @@ class DbtBuildFailed(Exception):
 
 
 @cache
-def _prepared_manifest_object():
+def prepared_manifest_object():
     """The parsed project as dbt's own Manifest object, read from the msgpack that
     `prepare_manifest` wrote: dbt then skips parsing entirely (a full parse costs ~13 s)."""
     from dbt.contracts.graph.manifest import Manifest
@@ -127,6 +127,9 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
     import queue
     import threading
 
+    from pipelines import warm_up
+
+    warm_up.wait()
     from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets, get_subset_selection_for_context
     from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
     from dbt.cli.main import dbtRunner
@@ -149,7 +152,7 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
 
     def run() -> None:
         try:
-            outcome = dbtRunner(manifest=_prepared_manifest_object(), callbacks=[on_event]).invoke(
+            outcome = dbtRunner(manifest=prepared_manifest_object(), callbacks=[on_event]).invoke(
                 build_arguments(work_db, target, selection, indirect))
             if outcome.exception is not None:
                 failures.append(f"{type(outcome.exception).__name__}: {outcome.exception}")

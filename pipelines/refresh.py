@@ -31,6 +31,7 @@ class Outcome:
     message: str = ""
     summary: list[dict] = field(default_factory=list)  # latest-year district value per indicator
     stage_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step -> wall time
+    stage_spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (start, end), epoch s
 
 
 class RefreshBusy(Exception):
@@ -99,12 +100,13 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                 raise_on_error=False,
             )
-        stages = step_seconds(instance, result.run_id)
+        spans = step_spans(instance, result.run_id)
+        stages = {step: round(end - start, 2) for step, (start, end) in spans.items()}
     finally:
         if not os.environ.get("DAGSTER_HOME"):
             instance.dispose()
     if result.success:
-        return Outcome(EXIT_OK, summary=latest_summary(warehouse), stage_seconds=stages)
+        return Outcome(EXIT_OK, summary=latest_summary(warehouse), stage_seconds=stages, stage_spans=spans)
     failure = result.get_step_failure_events()[0]
     data = failure.step_failure_data
     message = (data.user_failure_data.description if data.user_failure_data else None) or data.error.message
@@ -117,9 +119,9 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
                            f" the published database is unchanged.\n{message.strip()}\n(详情 details: {run_log})")
 
 
-def step_seconds(instance, run_id: str) -> dict[str, float]:
-    """Wall time of each step of the run, from its start and end events (for benchmarks)."""
-    started, seconds = {}, {}
+def step_spans(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Start and end (epoch seconds) of each step of the run, from its events (benchmarks)."""
+    started, spans = {}, {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
@@ -127,8 +129,8 @@ def step_seconds(instance, run_id: str) -> dict[str, float]:
         if event.event_type_value == "STEP_START":
             started[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
-            seconds[event.step_key] = round(entry.timestamp - started[event.step_key], 2)
-    return seconds
+            spans[event.step_key] = (started[event.step_key], entry.timestamp)
+    return spans
 
 
 def latest_summary(warehouse: Path) -> list[dict]:

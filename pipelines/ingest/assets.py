@@ -36,9 +36,12 @@ def ingest_assets() -> dg.AssetsDefinition:
     @dg.multi_asset(specs=specs, name="ingest_landing_files", can_subset=False)
     def ingest_landing_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         """Read new and changed landing files, quarantine bad rows, pseudonymise, load raw tables."""
+        from pipelines import warm_up
+        from pipelines.ingest import read  # noqa: F401  (imported here, before the warm-up's imports)
         from pipelines.ingest.keys import PseudonymKeyError
         from pipelines.ingest.load import RefreshBlocked, ingest
 
+        warm_up.start()  # the later steps' libraries load while the files are read
         try:
             report = ingest(warehouse.landing(), warehouse.warehouse(), env_key=warehouse.env_key(),
                             log=context.log.debug)
