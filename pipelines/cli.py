@@ -31,7 +31,7 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from pipelines.ingest.landing import discover, snapshot_drops
-    from pipelines.ingest.load import F03_THRESHOLD, f03_problem, prepare
+    from pipelines.ingest.load import F03_THRESHOLD, duplicate_periods, f03_problem, prepare
     from pipelines.ingest.read import FileRejected
     from pipelines.reference import load_reference
 
@@ -40,6 +40,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"落地目录不存在 / landing folder not found: {landing}", file=sys.stderr)
         return 2
     files, rejected = discover(landing)
+    rejected += duplicate_periods(files)  # with no warehouse every file is new (as a first refresh sees it)
     reference = load_reference()
     registry_rows: dict[str, int] = {}
     registry_files = {}

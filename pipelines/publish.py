@@ -9,7 +9,9 @@ half-built file or a lock (interface.md).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import os
 import uuid
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ import duckdb
 PUBLISHED_NAME = "analytics.duckdb"
 BUILDING_SUFFIX = ".building"
 PUBLISHED_SCHEMA = "marts"
+# A full disk, a quota, a file-size limit, a read-only or forbidden folder: the operator's to fix.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 class PublishFailed(Exception):
@@ -47,10 +51,40 @@ def remove_leftovers(warehouse: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def disk_problem(error: BaseException | str) -> str | None:
+    """The disk-space or permission error behind `error`, in the system's words, or None.
+    DuckDB reports it in the text of its own exceptions (e.g. "Could not write file ...: No
+    space left on device"), so the text is searched too."""
+    if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
+        return os.strerror(error.errno)
+    text = str(error)
+    return next((os.strerror(code) for code in DISK_ERRNOS if os.strerror(code) in text), None)
+
+
 def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = None) -> Published:
-    """Copy the marts of the working warehouse into a new file, verify it, swap it in."""
+    """Copy the marts of the working warehouse into a new file, verify it, swap it in.
+    Whatever stops it, the published file is untouched and the half-built one is removed (on a
+    full disk it would only take the room the operator is about to make)."""
     warehouse = Path(warehouse)
-    remove_leftovers(warehouse)
+    try:
+        remove_leftovers(warehouse)
+        published = _build_and_swap(work_db, warehouse, refreshed_at)
+    except Exception as error:
+        with contextlib.suppress(OSError):
+            remove_leftovers(warehouse)
+        problem = disk_problem(error)
+        if problem is None or isinstance(error, PublishFailed):
+            raise
+        raise PublishFailed(
+            f"无法写入新的发布库 {building_path(warehouse)}：{problem}。请检查磁盘空间和仓库目录的写权限后重新运行；"
+            f"已发布的数据库保持不变。 Could not write the new published database {building_path(warehouse)}:"
+            f" {problem}. Check free disk space and write permission on the warehouse folder, then run again;"
+            f" the published database is unchanged. ({error})") from error
+    fsync(warehouse)
+    return published
+
+
+def _build_and_swap(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None) -> Published:
     target = building_path(warehouse)
     version = uuid.uuid4().hex[:12]
     refreshed_at = refreshed_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -86,7 +120,6 @@ def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = N
     verify(target, counts)
     fsync(target)
     os.replace(target, published_path(warehouse))
-    fsync(warehouse)
     return Published(published_path(warehouse), version, counts)
 
 

@@ -80,6 +80,7 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
     import dagster as dg
 
     from pipelines.definitions import build_definitions
+    from pipelines.publish import disk_problem
     from pipelines.resources import WarehouseResource
 
     log("构建作业 loading the refresh job")
@@ -93,7 +94,10 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
         f" (details: {run_log})")
     # dagster-dbt echoes every dbt event to stdout: keep them in the run's log file instead.
     try:
-        with open(run_log, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        # Dagster's console logger prints a failed step's stack traces on stderr: the log file
+        # keeps them, the console gets the one-paragraph message below.
+        with open(run_log, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), \
+                contextlib.redirect_stderr(sink):
             result = job.execute_in_process(
                 instance=instance,
                 resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))},
@@ -109,7 +113,15 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
         return Outcome(EXIT_OK, summary=latest_summary(warehouse), stage_seconds=stages, stage_spans=spans)
     failure = result.get_step_failure_events()[0]
     data = failure.step_failure_data
-    message = (data.user_failure_data.description if data.user_failure_data else None) or data.error.message
+    causes = _error_chain(data.error)
+    message = (data.user_failure_data.description if data.user_failure_data else None) or causes[-1]
+    disk = next(filter(None, (disk_problem(text) for text in [message, *causes])), None)
+    if disk and "dashboard" not in failure.step_key:
+        return Outcome(EXIT_PUBLISH, f"步骤 {failure.step_key} 失败：磁盘空间不足或仓库目录不可写（{disk}），已发布的数据库"
+                                     f"保持不变。请腾出磁盘空间或修正权限后重新运行。 Step {failure.step_key} failed: the disk"
+                                     f" is full or the warehouse folder is not writable ({disk}); the published database"
+                                     f" is unchanged. Free disk space or fix the permissions, then run the refresh again."
+                                     f"\n{message.strip()}\n(详情 details: {run_log})", stage_seconds=stages)
     if "dashboard" in failure.step_key:  # the database is out; the previous dashboard stays
         return Outcome(EXIT_PUBLISH, f"数据库已发布，但仪表板生成失败，仍为上一版本。 The database was published but the"
                                      f" dashboard could not be rendered; the previous one stays.\n{message.strip()}"
@@ -117,6 +129,16 @@ def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
     status = STEP_EXIT.get(failure.step_key, EXIT_PUBLISH if "analytics" in failure.step_key else EXIT_OTHER)
     return Outcome(status, f"步骤 {failure.step_key} 失败，已发布的数据库保持不变。 Step {failure.step_key} failed;"
                            f" the published database is unchanged.\n{message.strip()}\n(详情 details: {run_log})")
+
+
+def _error_chain(error) -> list[str]:
+    """The messages of a Dagster error and its causes, outermost first: Dagster wraps the
+    step's own exception ("Error occurred while executing op ..."), the cause says what."""
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip())
+        error = error.cause
+    return messages
 
 
 def step_spans(instance, run_id: str) -> dict[str, tuple[float, float]]:

@@ -11,9 +11,10 @@ A render builds everything into `dashboard.building-<version>-<nonce>/`, renames
 of a freshly made temporary symlink: a reader opening `dashboard/index.html` gets either
 the old complete site or the new complete one. Pages link to each other relatively, so a
 browser showing an old page follows links through the symlink into the current version;
-older versions are therefore removed right after the swap. A render killed half-way
-leaves a `dashboard.building-*` folder, a `.dashboard.link-*` symlink or an unlinked
-version folder; the next render removes them (under a lock, so two renders never race).
+older versions are therefore removed right after the swap. A render that fails removes
+what it half-built at once; one killed half-way leaves a `dashboard.building-*` folder, a
+`.dashboard.link-*` symlink or an unlinked version folder, and the next render removes them
+(under a lock, so two renders never race).
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ import plotly.offline
 from pipelines.dashboard import pages
 from pipelines.dashboard.data import load
 from pipelines.dashboard.html import STYLE
+from pipelines.publish import DISK_ERRNOS
 
 LINK_NAME = "dashboard"
 VERSION_PREFIX = "dashboard-"
 BUILDING_PREFIX = "dashboard.building-"
 TEMP_LINK_PREFIX = ".dashboard.link-"
 LOCK_NAME = ".dashboard.lock"
+
+
+class DashboardNotWritten(OSError):
+    """A full disk or a folder without write permission stopped the render."""
 
 
 def render_dashboard(warehouse: Path) -> Path:
@@ -46,12 +52,24 @@ def render_dashboard(warehouse: Path) -> Path:
         data = load(warehouse)
         name = f"{VERSION_PREFIX}{_safe_name(data.version)}-{uuid.uuid4().hex[:8]}"
         building = warehouse / (BUILDING_PREFIX + name[len(VERSION_PREFIX):])
-        building.mkdir()
-        write_site(building, data)
-        final = warehouse / name
-        os.rename(building, final)
-        _fsync(warehouse)
-        swap_link(warehouse, name)
+        try:
+            building.mkdir()
+            write_site(building, data)
+            final = warehouse / name
+            os.rename(building, final)
+            _fsync(warehouse)
+            swap_link(warehouse, name)
+        except Exception as error:
+            # The previous dashboard stays; the half-built one goes now, not at the next render:
+            # on a full disk it only takes the room the operator is about to make.
+            with contextlib.suppress(OSError):
+                remove_leftovers(warehouse)
+            if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
+                raise DashboardNotWritten(error.errno, (
+                    f"无法写入仪表板（{error.strerror}），仍为上一版本。请检查磁盘空间和仓库目录 {warehouse} 的写权限。"
+                    f" Could not write the dashboard into {warehouse} ({error.strerror}); the previous one stays."
+                    " Check free disk space and write permission."), error.filename) from error
+            raise
         remove_leftovers(warehouse)  # now: every version but the current one
     return warehouse / LINK_NAME / "index.html"
 

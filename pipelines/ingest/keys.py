@@ -1,7 +1,8 @@
 """The pseudonym secret: person_key = HMAC-SHA256(secret, normalised ID).
 
 The secret comes from $DPF_PSEUDONYM_KEY (hex or any text) or from <warehouse>/pseudonym.key,
-created on first use (32 random bytes as hex, mode 0600, written atomically). Losing it
+created on first use (32 random bytes as hex, mode 0600, written atomically; a key file
+restored with looser permissions is made 0600 again when it is read). Losing it
 would silently re-key every person, so a warehouse that already holds data and has no key
 is an error, never a fresh key; the work database stores a fingerprint of the key and a
 run with another key is refused (check_fingerprint).
@@ -9,10 +10,12 @@ run with another key is refused (check_fingerprint).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import stat
 from pathlib import Path
 
 KEY_FILE_NAME = "pseudonym.key"
@@ -44,6 +47,7 @@ def resolve_secret(warehouse: Path, env_value: str | None, has_data: bool) -> by
         return _decode(env_value)
     path = key_file(warehouse)
     if path.exists():
+        _owner_only(path)
         return _decode(path.read_text(encoding="ascii"))
     if has_data:
         raise PseudonymKeyError(
@@ -53,6 +57,14 @@ def resolve_secret(warehouse: Path, env_value: str | None, has_data: bool) -> by
             f"DPF_PSEUDONYM_KEY is not set. Restore the original key; a new key would re-key every person."
         )
     return _create_key_file(path)
+
+
+def _owner_only(path: Path) -> None:
+    """A key restored from a backup (cp, an archive) often comes back readable by others:
+    make it owner-only again. Not our file to change (another owner): leave it."""
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        with contextlib.suppress(PermissionError):
+            os.chmod(path, 0o600)
 
 
 def _create_key_file(path: Path) -> bytes:

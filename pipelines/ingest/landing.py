@@ -1,9 +1,10 @@
 """The landing folder: which files there are, their period and content hash.
 
 Only files directly in <landing>/<source>/ count; manifest.json, other folders, sub-folders
-and hidden files (".", "~$" lock files of office programs) are ignored. A symlink that leads
-outside the landing folder, or a name with "..", is refused as a whole file (F01 / F02):
-an extract must be delivered into the folder, not pointed at.
+and hidden files (".", "~$" lock files of office programs) are ignored. A file that leads
+outside the landing folder (itself a symlink, or inside a symlinked source folder), a broken or
+looping link, anything but a regular file, and a name with "..", are refused as a whole file
+(F01 / F02): an extract must be delivered into the folder, not pointed at.
 """
 
 from __future__ import annotations
@@ -38,27 +39,27 @@ def discover(landing: Path, sources: tuple[str, ...] = SOURCES) -> tuple[list[La
         for path in sorted(folder.iterdir()):
             if path.name.startswith((".", "~$")):
                 continue
-            target = path.resolve()
-            if path.is_symlink() and not target.is_relative_to(root):
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # a broken link, or a link loop (RuntimeError in 3.11)
+                rejected.append(_not_regular(path))
+                continue
+            # The file itself, or its source folder, may be a link: what counts is where it leads.
+            if not target.is_relative_to(root):
                 rejected.append(
                     FileRejected(
                         "F01",
                         path,
-                        f"文件 {path} 是指向落地目录之外的链接，不予读取。请把文件本身放入落地目录。"
-                        f" File {path} is a link to outside the landing folder and is not read; "
+                        f"文件 {path} 经由链接指向落地目录之外，不予读取。请把文件本身放入落地目录。"
+                        f" File {path} is (or lies in) a link to outside the landing folder and is not read; "
                         f"put the file itself into the landing folder.",
                     )
                 )
                 continue
             if target.is_dir():
                 continue  # sub-folders are not part of the contract
-            if not target.is_file():
-                rejected.append(
-                    FileRejected(
-                        "F01", path,
-                        f"文件 {path} 不是普通文件（或链接失效）。 File {path} is not a regular file (or a broken link).",
-                    )
-                )
+            if not target.is_file():  # a FIFO, a socket, a device: reading it could hang
+                rejected.append(_not_regular(path))
                 continue
             period = None if ".." in path.name else period_of(source, path.name)
             if period is None:
@@ -76,6 +77,14 @@ def discover(landing: Path, sources: tuple[str, ...] = SOURCES) -> tuple[list[La
             files.append(LandingFile(source, path, f"{source}/{path.name}", period))
     files.sort(key=lambda f: (SOURCES.index(f.source), f.period, f.relative))
     return files, rejected
+
+
+def _not_regular(path: Path) -> FileRejected:
+    return FileRejected(
+        "F01", path,
+        f"文件 {path} 不是普通文件（或链接失效、链接循环）。请放入文件本身。"
+        f" File {path} is not a regular file (or a broken or looping link); deliver the file itself.",
+    )
 
 
 def content_hash(path: Path) -> str:

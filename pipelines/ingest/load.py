@@ -18,6 +18,7 @@ replaces, per (source, period), the rows of every changed file.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -300,7 +301,7 @@ def f03_problem(landing_file: LandingFile | Path, current: str, previous: str, r
     )
 
 
-def _duplicate_periods(files: list[LandingFile]) -> list[FileRejected]:
+def duplicate_periods(files: list[LandingFile]) -> list[FileRejected]:
     seen: dict[tuple[str, str], LandingFile] = {}
     problems = []
     for f in files:
@@ -345,12 +346,15 @@ def ingest(
             report.unchanged.append(f.relative)
         else:
             changed.append((f, digest))
-    problems += _duplicate_periods([f for f, _ in changed])
+    problems += duplicate_periods([f for f, _ in changed])
 
     reference = reference or load_reference()
     # Keyed rows wait in parquet inside the (private) warehouse folder until every file
     # has passed; a hidden folder, removed whatever happens.
     scratch_parent = warehouse if warehouse.is_dir() else None
+    if scratch_parent:  # a killed run's scratch (keyed rows): one writer per warehouse, so not in use
+        for leftover in scratch_parent.glob(".ingest-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
     hasher = KeyedHasher(secret)
     with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".ingest-") as scratch:
         for i, (f, digest) in enumerate(changed):

@@ -7,7 +7,6 @@ typing and row rules are normalise.py's job. Whole-file problems raise FileRejec
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import re
 from pathlib import Path
@@ -21,6 +20,10 @@ SOURCE_ROW = "source_row"
 
 # How far back we look for the start of a quoted multi-line last record (truncation check).
 _MAX_LINES_BACK = 200
+# A contract header is a few hundred bytes. A first line longer than this is a file without
+# (working) line breaks, and parsing it would make a column of every comma in it: a 100 MB
+# single line would take tens of GB of memory. It is refused before it is parsed.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class FileRejected(Exception):
@@ -79,8 +82,17 @@ def _check_file_name(path: Path, source: str) -> None:
 # ---------------------------------------------------------------- CSV
 
 def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame]:
+    with open(path, "rb") as handle:
+        head = handle.read(MAX_HEADER_BYTES + 1)
+    if b"\x00" in head:
+        raise _undecodable(path, binary=True)
+    if b"\n" not in head and head.strip():
+        if b"\r" in head:
+            raise _cr_line_breaks(path)
+        if len(head) > MAX_HEADER_BYTES:
+            raise _no_line_break(path)
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise _empty(path)
     utf8 = _to_utf8(path, data)
     try:
@@ -145,8 +157,10 @@ def _last_record_width(utf8: bytes) -> int:
         block = utf8[start + 1:]
         if block.count(b'"') % 2 == 0 or start < 0:
             break
-    rows = list(csv.reader(io.StringIO(block.decode("utf-8"))))
-    return len(rows[0]) if rows else 0
+    # Commas outside quoted fields, counted on bytes: no field-size limit (csv's is 128 KB),
+    # so a huge unfinished last field still reads as a truncated row.
+    unquoted = re.sub(rb'"[^"]*"', b"", block)
+    return unquoted.split(b"\n", 1)[0].count(b",") + 1
 
 
 # ---------------------------------------------------------------- XLSX
@@ -265,6 +279,28 @@ def _empty(path: Path) -> FileRejected:
     )
 
 
+def _cr_line_breaks(path: Path) -> FileRejected:
+    return _rejected_f01(
+        path,
+        "只用回车符（CR）换行（旧版 Mac 格式），无法分行",
+        "ends its lines with a carriage return (CR) only (old Mac format), so it cannot be split into rows",
+        "请另存为 CSV（换行符为 LF 或 CRLF）后重新导出。",
+        "save it as CSV with LF or CRLF line breaks and export it again.",
+    )
+
+
+def _no_line_break(path: Path) -> FileRejected:
+    kb = MAX_HEADER_BYTES // 1024
+    return _rejected_f01(
+        path,
+        f"前 {kb} KB 内没有换行符：表头应是单独的第一行，疑似整个文件只有一行或换行符已损坏",
+        f"has no line break in its first {kb} KB: the header must be a line of its own; the file is"
+        " a single line or its line breaks are damaged",
+        "请重新导出为逗号分隔、每行一条记录的 CSV。",
+        "export it again as comma-separated CSV with one record per line.",
+    )
+
+
 def _undecodable(path: Path, binary: bool = False) -> FileRejected:
     if binary:
         return _rejected_f01(
@@ -283,8 +319,15 @@ def _undecodable(path: Path, binary: bool = False) -> FileRejected:
     )
 
 
+# Parser messages quote the offending field (polars between backticks): that may be a name
+# or an ID, and the message goes to the console, the run log and Dagster's event log.
+_QUOTED = re.compile(r"`[^`]*(`|$)")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+
+
 def _describe(error: Exception) -> str:
-    """The error's first line, short, with long digit runs masked (they may be IDs)."""
+    """The error's first line, short, without quoted data: quoted fields, Chinese text (names)
+    and long digit runs (IDs) are masked."""
     first = (str(error).strip().splitlines() or [""])[0][:200]
-    masked = re.sub(r"\d{6,}", "…", first)
+    masked = _CJK.sub("…", re.sub(r"\d{6,}", "…", _QUOTED.sub("`…`", first)))
     return f"{type(error).__name__}: {masked}"

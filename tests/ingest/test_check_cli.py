@@ -64,3 +64,12 @@ def test_the_demo_folder_passes(demo, capsys):
     out = capsys.readouterr().out
     for name, entry in manifest["files"].items():
         assert f"{name}: {entry['rows']:,} rows read" in out
+
+
+def test_two_files_for_one_period_fail_as_a_first_refresh_would(tmp_path, capsys):
+    landing = tmp_path / "landing"
+    write(landing, "registry", "registry_202201.csv", REGISTRY_HEADER, [GOOD_ROW])
+    write(landing, "registry", "registry_202201.xlsx", REGISTRY_HEADER, [GOOD_ROW])
+    assert main(["check", "--landing", str(landing)]) != 0
+    out = capsys.readouterr().out
+    assert "REJECTED [F02]" in out and "same period 202201" in out
