@@ -148,7 +148,7 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
         if message.info.name in RESULT_EVENTS:
             results.put(msg_to_dict(message))
         elif message.info.level == "error":
-            failures.append(message.info.msg)
+            failures.append(_without_traceback(message.info.msg))
 
     def run() -> None:
         try:
@@ -174,6 +174,12 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
     worker.join()
     if failures:
         raise DbtBuildFailed("dbt build failed:\n" + "\n".join(dict.fromkeys(failures)))
+
+
+def _without_traceback(text: str) -> str:
+    """dbt's error events may carry a Python traceback: the message is what comes before it
+    (dbt.log under <warehouse>/dbt keeps everything)."""
+    return text.split("Traceback (most recent call last)", 1)[0].strip()
 
 
 def _close_dbt_duckdb() -> None:

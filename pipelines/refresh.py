@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,9 @@ class WarehouseLock:
 
 def refresh(landing: Path, warehouse: Path, log: Callable[[str], None] = print) -> Outcome:
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    # A log handler that cannot write (a full disk) must not print "--- Logging error ---"
+    # tracebacks over the refresh's own message; the failing step reports the cause.
+    logging.raiseExceptions = False
     landing, warehouse = Path(landing).resolve(), Path(warehouse).resolve()
     try:
         with WarehouseLock(warehouse):
