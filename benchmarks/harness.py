@@ -259,34 +259,38 @@ def publish_floor(warehouse: Path, scratch: Path) -> dict:
 # --- one scale, and the Markdown --------------------------------------------------------
 
 def run_scale(scale: str, floor: bool) -> dict:
+    """Full refresh, floors, incremental refresh; the results file is written after each, so
+    a run stopped half-way (province scale takes an hour) keeps what it measured."""
     holders = SCALES[scale]
     full, base, held_back = landing_folders(holders)
     warehouse = DATA / f"bench_warehouse_{holders}"
     shutil.rmtree(warehouse, ignore_errors=True)
+    result = {"scale": scale, "holders": holders, "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+              "machine": machine(), "load_average_before": os.getloadavg()[0],
+              "incremental_adds": [p.name for p in held_back], "floors": {}}
+    RESULTS.mkdir(exist_ok=True)
+
+    def save() -> None:
+        (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
     print(f"[{scale}] full refresh of {base} ...", flush=True)
-    full_run = timed_refresh(base, warehouse)
-    volume = {**landing_volume(base), **warehouse_volume(warehouse)}
-    floors = {}
+    result["full"] = timed_refresh(base, warehouse)
+    result["volume"] = {**landing_volume(base), **warehouse_volume(warehouse)}
+    save()
     if floor:
         print(f"[{scale}] floors ...", flush=True)
         for name, measure in (("ingest", lambda: ingest_floor(base, DATA)), ("dbt", lambda: dbt_floor(warehouse, DATA)),
                               ("publish", lambda: publish_floor(warehouse, DATA))):
             try:
-                floors[name] = measure()
+                result["floors"][name] = measure()
             except Exception as error:  # a floor that cannot be measured is reported, not fatal
-                floors[name] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+                result["floors"][name] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+            save()
     for path in held_back:
         os.link(path, base / path.parent.name / path.name)
     print(f"[{scale}] incremental refresh (+ {', '.join(p.name for p in held_back)}) ...", flush=True)
-    incremental = timed_refresh(base, warehouse)
-    result = {
-        "scale": scale, "holders": holders, "measured_at": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": machine(), "load_average_before": os.getloadavg()[0],
-        "volume": volume, "full": full_run, "incremental": incremental, "floors": floors,
-        "incremental_adds": [p.name for p in held_back],
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    result["incremental"] = timed_refresh(base, warehouse)
+    save()
     shutil.rmtree(base, ignore_errors=True)
     return result
 
@@ -309,6 +313,9 @@ def markdown() -> str:
              "|---|---|---|---|---|" + "---|" * len(stages) + "---|"]
     for r in results:
         for kind in ("full", "incremental"):
+            if kind not in r:
+                lines.append(f"| {r['scale']} | {r['holders']:,} | | | {kind}: not measured (run stopped) |")
+                continue
             run = r[kind]
             raw_rows = sum(r["volume"]["raw_rows"].values())
             cells = " | ".join(f"{run['stages'].get(s, {}).get('seconds', 0):.1f} s / {run['stages'].get(s, {}).get('peak_mb', 0):,}"
@@ -326,6 +333,7 @@ def markdown() -> str:
         if not f:
             continue
         failed = {name: v["error"] for name, v in f.items() if "error" in v}
+        failed.update({name: "not measured (run stopped)" for name in ("ingest", "dbt", "publish") if name not in f})
         if failed:
             lines.append(f"| {r['scale']} | floor not measured: {failed} |")
             continue
@@ -362,7 +370,7 @@ def main(argv: list[str]) -> None:
             raise SystemExit(f"unknown scale {scale!r}: one of {', '.join(SCALES)}")
     for scale in scales:
         result = run_scale(scale, floor)
-        print(json.dumps({k: result[k] for k in ("full", "incremental", "floors")}, indent=1))
+        print(json.dumps({k: result.get(k) for k in ("full", "incremental", "floors")}, indent=1))
         write_markdown()
     print(markdown())
 
