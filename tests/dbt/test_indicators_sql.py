@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -275,6 +276,7 @@ def values(tmp_path_factory) -> dict[tuple[str, str, str], dict]:
     table = {(r[0], r[1], r[3]): dict(zip(columns, r)) for r in rows}
     table["__types__"] = types
     table["__rows__"] = len(rows)
+    table["__db__"] = db_path
     return table
 
 
@@ -510,3 +512,27 @@ def test_the_unit_tests_of_the_models_ran_here(values, tmp_path_factory):
     results = [json.loads(p.read_text()) for p in tmp_path_factory.getbasetemp().glob("dbt*/target/run_results.json")]
     unit = [r for result in results for r in result["results"] if r["unique_id"].startswith("unit_test.")]
     assert len(unit) >= 13 and all(r["status"] == "pass" for r in unit)
+
+
+@pytest.mark.parametrize("breach", [
+    # an official row twice: official rows are one per indicator, period and person
+    "insert into intermediate.int_indicator__i07 select * from intermediate.int_indicator__i07"
+    " where side = 'official' limit 1",
+    # a reported row twice under one town
+    "insert into intermediate.int_indicator__i07 select * from intermediate.int_indicator__i07"
+    " where side = 'reported' limit 1",
+    # a ratio numerator person outside the denominator
+    "update intermediate.int_indicator__i07 set in_denominator = false"
+    " where side = 'official' and in_numerator",
+])
+def test_the_members_test_catches_each_breach(values, tmp_path, breach):
+    """indicator_members_well_formed (two plain aggregates, spillable) fails on each rule."""
+    db_path = tmp_path / "work.duckdb"
+    shutil.copyfile(values["__db__"], db_path)
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(breach)
+    finally:
+        con.close()
+    result = run_dbt(["test", "--select", "test_name:indicator_members_well_formed"], db_path, tmp_path)
+    assert result.returncode != 0 and "indicator_members_well_formed" in result.stdout, result.stdout[-3000:]

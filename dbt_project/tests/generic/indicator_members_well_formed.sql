@@ -11,19 +11,34 @@ catalogue as (
     select indicator_code, kind from {{ ref('indicator_catalogue') }}
 ),
 
-per_person as (
+-- Two plain aggregates, no count(distinct): DuckDB spills these to disk under its memory
+-- limit (a distinct aggregate over 100 M+ member rows ran out of memory at province scale).
+per_town as (
     select
         members.indicator_code,
         members.period,
         members.side,
         members.person_key,
-        count(*) as member_rows,
-        count(distinct members.town) as towns,
+        members.town,
+        count(*) as town_rows,
         bool_or(members.in_numerator and not coalesce(members.in_denominator, false)
                 and catalogue.kind = 'ratio') as numerator_outside_denominator
     from members
     left join catalogue on catalogue.indicator_code = members.indicator_code
-    group by members.indicator_code, members.period, members.side, members.person_key
+    group by members.indicator_code, members.period, members.side, members.person_key, members.town
+),
+
+per_person as (
+    select
+        indicator_code,
+        period,
+        side,
+        person_key,
+        sum(town_rows) as member_rows,
+        count(town) as towns,  -- distinct towns: one per_town row per town (null not counted)
+        bool_or(numerator_outside_denominator) as numerator_outside_denominator
+    from per_town
+    group by indicator_code, period, side, person_key
 )
 
 select *
