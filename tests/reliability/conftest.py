@@ -26,6 +26,7 @@ import duckdb
 import pytest
 
 from pipelines.config import PROJECT_ROOT
+from pipelines.ingest.landing import content_hash
 from pipelines.refresh import RefreshBusy, WarehouseLock
 
 HOLDERS = 1_500
@@ -221,6 +222,21 @@ def lock_is_free(warehouse: Path) -> bool:
         return False
 
 
+def give_ingestion_work(landing: Path, warehouse: Path) -> None:
+    """Where a full disk strikes first depends on when DuckDB writes past the size limit: if the
+    run before committed the re-exported snapshot (and failed later), export it once more, so
+    that the next run has a changed file to read and can be killed while reading it."""
+    newest = sorted((landing / "registry").glob("registry_*.csv"))[-1]
+    con = duckdb.connect(str(warehouse / "work.duckdb"), read_only=True)
+    try:
+        stored = con.execute("select content_hash from raw.landing_files where source_file = ?",
+                             [f"registry/{newest.name}"]).fetchall()
+    finally:
+        con.close()
+    if stored and stored[0][0] == content_hash(newest):
+        reexport(newest)
+
+
 @pytest.fixture(scope="session")
 def abused(published, tmp_path_factory):
     """A copy of the published warehouse through, one after the other: a refresh that runs out
@@ -244,6 +260,8 @@ def abused(published, tmp_path_factory):
                                       temporary=temporary_files(warehouse))
     killed = {}
     for point in KILL_POINTS:
+        if point == "ingestion":
+            give_ingestion_work(landing, warehouse)
         started = time.time()
         logs_before = {p.name for p in (warehouse / "logs").iterdir()}
         process = start(refresh_command(landing, warehouse), root / f"killed-{point}")
