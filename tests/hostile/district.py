@@ -12,7 +12,6 @@ blocking cases assert exactly that).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.generate.run import generate
+from pipelines.ingest.landing import content_hash as sha256  # sha256 of a file, read in blocks
 
 CORPUS = Path(__file__).parent / "corpus"
 HOLDERS = 1500
@@ -107,14 +107,6 @@ def copy_landing(landing: Path, target: Path) -> Path:
     """A private copy of a landing folder: the shared one is never changed by a test."""
     shutil.copytree(landing, target, symlinks=True)
     return target
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def published_state(warehouse: Path) -> dict[str, str]:

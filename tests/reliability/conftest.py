@@ -10,7 +10,6 @@ is left to finish: test_disk_problems.py and test_crash_recovery.py read what it
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import resource
@@ -98,24 +97,16 @@ def copy_warehouse(source: Path, target: Path) -> Path:
     return target
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def published_files(warehouse: Path) -> dict[str, str]:
     """What analysts use, byte for byte: analytics.duckdb, where the dashboard link points,
     and the sha256 of every file of the dashboard folder behind it."""
     warehouse = Path(warehouse)
-    files = {"analytics.duckdb": sha256(warehouse / "analytics.duckdb"),
+    files = {"analytics.duckdb": content_hash(warehouse / "analytics.duckdb"),
              "dashboard ->": os.readlink(warehouse / "dashboard")}
     folder = (warehouse / "dashboard").resolve()
     for path in sorted(folder.rglob("*")):
         if path.is_file():
-            files[f"dashboard/{path.relative_to(folder)}"] = sha256(path)
+            files[f"dashboard/{path.relative_to(folder)}"] = content_hash(path)
     return files
 
 
