@@ -1,5 +1,8 @@
 """Check digits of IDs (GB 11643) and credit codes (GB 32100), against known values and
-against python-stdnum on random ones, in both the numpy and the polars forms."""
+against python-stdnum on random ones, in both the numpy and the polars forms; the keyed hash against Python's hmac."""
+
+import hashlib
+import hmac
 
 import numpy as np
 import polars as pl
@@ -113,3 +116,27 @@ def test_uscc_check_chars_match_stdnum_on_random_values():
     valid = pl.Series(codes).to_frame("code").select(identity.uscc_is_valid(pl.col("code"))).to_series()
     assert valid.all()
     assert all(uscc.is_valid(c) for c in codes[:200])
+
+
+@pytest.mark.parametrize("secret", [b"k" * 32, b"z" * 100, "密钥 key".encode()])
+def test_keyed_hash_is_rfc2104_hmac_sha256(secret):
+    # DuckDB computes the HMAC in bulk; Python's hmac is the reference, including a
+    # secret longer than SHA-256's 64-byte block (hashed first) and non-ASCII values.
+    values = pl.Series(["330283194608254057", None, "中文", "", "a" * 200])
+    expected = [None if v is None else hmac.digest(secret, v.encode(), hashlib.sha256).hex() for v in values]
+    assert identity.keyed_hash(secret, values).to_list() == expected
+
+
+def test_keyed_hasher_remembers_keys_across_files():
+    secret = b"s" * 32
+    hasher = identity.KeyedHasher(secret)
+    first = pl.Series([f"33028319800101{i:04d}" for i in range(3000)])
+    second = pl.concat([first.slice(1000, 1500), pl.Series(["new-1", None, "new-2"]), first.slice(0, 10)])
+
+    def reference(values):
+        return [None if v is None else hmac.digest(secret, v.encode(), hashlib.sha256).hex() for v in values]
+
+    assert hasher(first).to_list() == reference(first)
+    assert hasher(second).to_list() == reference(second)  # known, new and null values mixed, order kept
+    assert hasher(second).to_list() == reference(second)  # all known now
+    assert hasher._exact(second).to_list() == reference(second)  # the lookup used after a hash collision

@@ -95,20 +95,41 @@ def parse_year(text: pl.Expr) -> pl.Expr:
 
 def clean_code(text: pl.Expr) -> pl.Expr:
     """Codes (certificate number, USCC): no spaces, half-width, upper case; empty -> null."""
-    value = identity.clean_id(text.str.normalize("NFKC"))
+    value = text.map_batches(
+        lambda codes: identity.cleaned_where_needed(codes, lambda v: identity.clean_id(v.str.normalize("NFKC"))),
+        return_dtype=pl.String,
+    )
     return pl.when(value != "").then(value)
+
+
+def per_distinct(parse: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType) -> Callable[[pl.Expr], pl.Expr]:
+    """parse(text) evaluated once per distinct text and mapped back: a column of a million
+    rows holds a few thousand dates, a few months and amounts, and the parsers are several
+    string passes each."""
+
+    def run(texts: pl.Series) -> pl.Series:
+        distinct = texts.drop_nulls().unique()
+        if not len(distinct) or 4 * len(distinct) > len(texts):
+            return texts.to_frame("text").select(parse(pl.col("text"))).to_series()
+        parsed = distinct.to_frame("text").select(parse(pl.col("text"))).to_series()
+        return texts.replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+
+    return lambda text: text.map_batches(run, return_dtype=dtype)
+
+
+_PARSERS = {
+    "date": per_distinct(parse_date, pl.Date),
+    "amount": per_distinct(parse_amount, pl.Float64),
+    "number": per_distinct(parse_amount, pl.Float64),
+    "month": per_distinct(parse_month, pl.String),
+    "year": per_distinct(parse_year, pl.Int32),
+}
 
 
 def _typed(column: Column, text: pl.Expr) -> pl.Expr:
     match column.kind:
-        case "date":
-            return parse_date(text)
-        case "amount" | "number":
-            return parse_amount(text)
-        case "month":
-            return parse_month(text)
-        case "year":
-            return parse_year(text)
+        case "date" | "amount" | "number" | "month" | "year":
+            return _PARSERS[column.kind](text)
         case "cert_no" | "uscc":
             return clean_code(text)
         case _:  # enum, town, village, text
