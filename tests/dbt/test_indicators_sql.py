@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -514,19 +515,37 @@ def test_the_unit_tests_of_the_models_ran_here(values, tmp_path_factory):
     assert len(unit) >= 13 and all(r["status"] == "pass" for r in unit)
 
 
-@pytest.mark.parametrize("breach", [
+_I07 = "intermediate.int_indicator__i07"
+# A view (persons x month ends) with one official row repeated: the original renamed, and a
+# view of the same name that adds the copy.
+_I06_WITH_A_REPEATED_ROW = (
+    "alter view intermediate.int_indicator__i06 rename to i06_original;"
+    " create view intermediate.int_indicator__i06 as select * from intermediate.i06_original"
+    " union all (select * from intermediate.i06_original where side = 'official' limit 1)"
+)
+
+
+@pytest.mark.parametrize(("breach", "selection", "failing_test"), [
     # an official row twice: official rows are one per indicator, period and person
-    "insert into intermediate.int_indicator__i07 select * from intermediate.int_indicator__i07"
-    " where side = 'official' limit 1",
+    (f"insert into {_I07} select * from {_I07} where side = 'official' limit 1",
+     "int_indicator__i07", "unique_combination_of_columns_int_indicator__i07"),
     # a reported row twice under one town
-    "insert into intermediate.int_indicator__i07 select * from intermediate.int_indicator__i07"
-    " where side = 'reported' limit 1",
+    (f"insert into {_I07} select * from {_I07} where side = 'reported' limit 1",
+     "int_indicator__i07", "unique_combination_of_columns_int_indicator__i07"),
     # a ratio numerator person outside the denominator
-    "update intermediate.int_indicator__i07 set in_denominator = false"
-    " where side = 'official' and in_numerator",
+    (f"update {_I07} set in_denominator = false where side = 'official' and in_numerator",
+     "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
+    # a reported row without the source's town, and a side that is neither
+    (f"update {_I07} set town = null where side = 'reported'",
+     "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
+    (f"update {_I07} set side = 'other' where side = 'official'",
+     "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
+    # a monthly view's official row twice (checked on the hash of person_key)
+    (_I06_WITH_A_REPEATED_ROW, "int_indicator__i06", "unique_person_rows_int_indicator__i06"),
 ])
-def test_the_members_test_catches_each_breach(values, tmp_path, breach):
-    """indicator_members_well_formed (two plain aggregates, spillable) fails on each rule."""
+def test_the_member_row_tests_catch_each_breach(values, tmp_path, breach, selection, failing_test):
+    """Each rule on the indicators' person-level rows fails its own test (row filters and
+    grouped grain tests per indicator model: no test stacks all fourteen)."""
     db_path = tmp_path / "work.duckdb"
     shutil.copyfile(values["__db__"], db_path)
     con = duckdb.connect(str(db_path))
@@ -534,5 +553,6 @@ def test_the_members_test_catches_each_breach(values, tmp_path, breach):
         con.execute(breach)
     finally:
         con.close()
-    result = run_dbt(["test", "--select", "test_name:indicator_members_well_formed"], db_path, tmp_path)
-    assert result.returncode != 0 and "indicator_members_well_formed" in result.stdout, result.stdout[-3000:]
+    result = run_dbt(["test", "--select", selection], db_path, tmp_path)
+    failed = set(re.findall(r" FAIL \d+ (\S+)", result.stdout))
+    assert result.returncode != 0 and any(name.startswith(failing_test) for name in failed), result.stdout[-3000:]
