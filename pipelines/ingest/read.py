@@ -222,10 +222,14 @@ def _clean_header(value: str) -> str:
 def _to_contract(path: Path, contract: Source, header: list[str], body: pl.DataFrame) -> pl.DataFrame:
     body = body.with_row_index(SOURCE_ROW, offset=2).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
     file_columns = [c for c in body.columns if c != SOURCE_ROW]
-    blank = pl.all_horizontal(
-        pl.col(c).str.strip_chars().fill_null("") == "" for c in file_columns
-    )
-    body = body.filter(~blank)
+    # A blank row is blank in its first column: only those few rows are checked in full.
+    first = pl.col(file_columns[0])
+    candidates = body.filter(first.is_null() | first.str.contains(r"^\s*$"))
+    blank = candidates.filter(
+        pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in file_columns)
+    ).get_column(SOURCE_ROW)
+    if len(blank):
+        body = body.filter(~pl.col(SOURCE_ROW).is_in(blank.implode()))
     if body.height == 0:
         raise _empty(path)
 
