@@ -30,23 +30,52 @@ members as (
     select * from {{ ref('int_indicator_members') }}
 ),
 
-aggregated as (
+grouped as (
     -- one pass over the members (they include large views), two groupings:
-    --   district: every person once (each person has one official row per period);
-    --             reported: each ID once, whichever towns listed it
+    --   district: every person once (each person has one official row per period)
     --   towns:    official by the town of the person's registry row,
-    --             reported by the source's own town column
+    --             reported by the source's own town column: one row per person and town
+    --             (the grain tests of the indicator models), so rows are persons
+    -- No count(distinct) here: over 100 M+ member rows at province scale it held every
+    -- key of every group in memory (11 minutes, 25 GB spilled).
     select
         indicator_code,
         period,
+        grouping(town) = 1 as is_district,
         case when grouping(town) = 1 then '{{ var("district_name") }}' else town end as area_name,
         count(*) filter (where side = 'official' and in_denominator) as denominator_persons,
         sum(numerator_units) filter (where side = 'official' and in_numerator) as numerator_units,
         sum(numerator_amount) filter (where side = 'official' and in_numerator) as numerator_amount,
         sum(denominator_amount) filter (where side = 'official' and in_denominator) as denominator_amount,
-        count(distinct person_key) filter (where side = 'reported') as reported_persons
+        count(*) filter (where side = 'reported') as reported_rows
     from members
     group by grouping sets ((indicator_code, period), (indicator_code, period, town))
+),
+
+reported_in_district as (
+    -- the district's reported numerator: each ID once, whichever towns listed it. Only the
+    -- source-side rows are read (the official half of each model is pruned by the filter).
+    select indicator_code, period, count(*) as reported_persons
+    from (
+        select indicator_code, period, person_key
+        from members
+        where side = 'reported'
+        group by indicator_code, period, person_key
+    ) as reported_persons
+    group by indicator_code, period
+),
+
+aggregated as (
+    select
+        grouped.* exclude (is_district, reported_rows),
+        case
+            when grouped.is_district then coalesce(reported_in_district.reported_persons, 0)
+            else grouped.reported_rows
+        end as reported_persons
+    from grouped
+    left join reported_in_district
+        on reported_in_district.indicator_code = grouped.indicator_code
+        and reported_in_district.period = grouped.period
 ),
 
 figures as (
