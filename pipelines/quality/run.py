@@ -38,6 +38,7 @@ class ExpectationOutcome:
     success: bool
     unexpected_count: int
     examples: list[dict] = field(default_factory=list)  # pseudonymous index columns of failing rows
+    error: str | None = None  # GX could not evaluate the expectation (it then counts as failed)
 
 
 @dataclass
@@ -76,9 +77,11 @@ class QualityReport:
                  f" Blocking data-quality checks failed; the published database is unchanged:"]
         for suite, e in self.blocking_failures:
             rule = e.rule_id or "sanity"
+            found = (f"无法计算 could not be evaluated: {e.error}" if e.error else
+                     f"{e.unexpected_count} 行不符 failing rows;"
+                     f" 例 e.g. {json.dumps(e.examples[:3], ensure_ascii=False, default=str)}")
             lines.append(f"- [{rule}] 表 table {suite.table}（套件 suite {suite.spec.name}）: {e.note}"
-                         f" — {e.expectation_type}({e.column}) {e.unexpected_count} 行不符 failing rows;"
-                         f" 例 e.g. {json.dumps(e.examples[:3], ensure_ascii=False, default=str)}")
+                         f" — {e.expectation_type}({e.column}) {found}")
         if self.docs_index:
             lines.append(f"Data Docs: {self.docs_index}")
         return "\n".join(lines)
@@ -104,8 +107,15 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec):
     instead of one Python object per cell (a third of the memory at district scale, and
     what keeps tens of millions of ledger rows within reach at province scale)."""
     import pandas as pd
+    import pyarrow as pa
 
-    frame = con.sql(spec.query).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+    table = con.sql(spec.query).to_arrow_table()
+    # 64-bit offsets for text: a column of 33 M person keys is over 2 GB, past what Arrow's
+    # `string` can hold when pandas gathers the failing rows (offset overflow at province scale).
+    table = table.cast(pa.schema([
+        field.with_type(pa.large_string()) if pa.types.is_string(field.type) else field for field in table.schema
+    ]))
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
     forbidden = FORBIDDEN_COLUMNS & set(frame.columns)
     if forbidden:
         raise RuntimeError(f"suite {spec.name} would read personal columns {sorted(forbidden)}")
@@ -201,8 +211,19 @@ def _outcomes(spec: SuiteSpec, checkpoint_result) -> list[ExpectationOutcome]:
                 suite=spec.name, expectation_type=config.type, column=column, severity=meta.get("severity", "block"),
                 rule_id=meta.get("rule_id"), note=meta.get("notes", ""), success=bool(r.success),
                 unexpected_count=int(result.get("unexpected_count") or 0), examples=examples,
+                error=_raised(r.exception_info),
             ))
     return outcomes
+
+
+def _raised(info) -> str | None:
+    """The message of an exception GX caught while evaluating an expectation: its
+    exception_info is either one record or one per metric."""
+    records = [info] if isinstance(info, dict) and "raised_exception" in info else list((info or {}).values())
+    for record in records:
+        if isinstance(record, dict) and record.get("raised_exception"):
+            return str(record.get("exception_message") or "exception")[:300]
+    return None
 
 
 def _plain(value):

@@ -120,3 +120,38 @@ def test_a_failed_block_expectation_stops_publishing(demo, demo_warehouse, tmp_p
     assert evaluations["gx_marts__indicators"].severity == dg.AssetCheckSeverity.WARN
     assert evaluations["gx_raw__subsidy"].severity == dg.AssetCheckSeverity.WARN
     assert (warehouse / "quality" / "index.html").is_file()
+
+
+def test_an_expectation_gx_cannot_evaluate_blocks_and_says_so(demo_warehouse, tmp_path):
+    """GX catches the exceptions of a metric (at province scale: Arrow's 2 GB string offset
+    overflow) and only marks the expectation failed: the block message must say the check
+    could not be evaluated, not that zero rows failed."""
+    from dataclasses import replace
+
+    from pipelines.quality.run import run_suites
+
+    spec = next(s for s in suite_specs() if s.name == "raw.subsidy")
+    doc = json.loads(spec.path.read_text(encoding="utf-8"))
+    doc["expectations"] = [{"type": "expect_column_values_to_be_between",
+                            "kwargs": {"column": "subsidy_type", "min_value": 0, "max_value": 1},
+                            "meta": {"severity": "block", "notes": "text compared with numbers"}}]
+    path = tmp_path / "raw.subsidy.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    report = run_suites(demo_warehouse / "work.duckdb", tmp_path / "warehouse",
+                        specs=(replace(spec, path=path, expectations=1),))
+    [(_, failed)] = report.blocking_failures
+    assert not failed.success and failed.error
+    assert "could not be evaluated" in report.block_message() and "0 行不符" not in report.block_message()
+
+
+def test_suite_frames_hold_text_with_64_bit_offsets(demo_warehouse):
+    """Text columns are read as large_string: a person_key column of 33 M rows is over 2 GB."""
+    from pipelines.quality.run import read_frame
+
+    spec = next(s for s in suite_specs() if s.name == "raw.subsidy")
+    con = duckdb.connect(str(demo_warehouse / "work.duckdb"), read_only=True)
+    try:
+        frame = read_frame(con, spec)
+    finally:
+        con.close()
+    assert str(frame.dtypes["person_key"]) == "large_string[pyarrow]"
