@@ -8,7 +8,6 @@ for ingestion (columns of text). Both are vectorised; python-stdnum checks them 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable
 
 import numpy as np
@@ -174,7 +173,7 @@ class KeyedHasher:
         found = frame.join(self._known, on="_h", how="left", maintain_order="left")
         if len(found) != len(frame) or not found.select((pl.col("_value") == pl.col("value")).all()).item():
             return self._exact(values)  # a 64-bit hash collision: look up by the texts themselves
-        keys = found.get_column("key")
+        keys = found.select(pl.when(pl.col("value").is_not_null()).then(pl.col("key"))).to_series()
         new = found.filter(pl.col("value").is_not_null() & pl.col("key").is_null()).get_column("value").unique()
         if not len(new):
             return keys
