@@ -9,5 +9,5 @@ import great_expectations as gx
 
 class ExpectNoFindingsOfRule(gx.expectations.ExpectColumnValuesToNotBeInSet):
     """No row of a findings frame (marts.dq_findings) carries the rule in `value_set`:
-    the unexpected count is the number of findings of the rule, the unexpected index list
-    names a few of them by pseudonymous key, area and period."""
+    the unexpected count is the number of findings of the rule; run.py names a few of them
+    by pseudonymous key, area and period (from the positions GX reports)."""
