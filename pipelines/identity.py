@@ -59,12 +59,6 @@ def clean_id(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _weighted_sum(expr: pl.Expr, weights) -> pl.Expr:
-    return pl.sum_horizontal(
-        expr.str.slice(i, 1).cast(pl.Int64, strict=False) * int(w) for i, w in enumerate(weights)
-    )
-
-
 def _id_check_series(body17: pl.Series) -> pl.Series:
     """Check characters of a Series of 17-digit texts (null where not 17 ASCII digits).
 
@@ -162,7 +156,7 @@ class KeyedHasher:
     Values already seen are found by a join on a 64-bit hash of the text (cheap), then
     confirmed by comparing the texts themselves, so a hash collision can never give one
     person another's key. New values are keyed in bulk by DuckDB's sha256 (RFC 2104),
-    about three times Python's `hmac` per value."""
+    about three times as fast per value as Python's `hmac`."""
 
     def __init__(self, secret: bytes):
         self._secret = secret

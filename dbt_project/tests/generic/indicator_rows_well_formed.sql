@@ -1,8 +1,11 @@
 {#- One indicator model's person-level rows, row by row (no aggregate, so it costs one scan
     of the model and no memory at province scale): side is official or reported; a
     reported row names the source's town; for ratio indicators an official numerator row is
-    in the denominator (reported rows count the source side and have no denominator). The grain (official: one row per period and person; reported: one per
-    period, person and town) is the model's unique_combination_of_columns tests. -#}
+    in the denominator (reported rows count the source side and have no denominator). That
+    last rule is numerator_persons_in_denominator's, folded into this scan so the monthly
+    views are computed once. The grain (official: one row per period and person; reported:
+    one per period, person and town) is the models' unique_combination_of_columns tests,
+    and unique_person_rows on the monthly views. -#}
 {% test indicator_rows_well_formed(model) %}
 with checked as (
     select * from {{ model }}
