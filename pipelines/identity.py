@@ -109,12 +109,29 @@ def normalise_id(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(_normalise_id_series, return_dtype=pl.String)
 
 
+_ID_CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+
+
+def _id_valid_series(ids: pl.Series) -> pl.Series:
+    """True for 18 ASCII characters: 17 digits and their check character.
+
+    The 18-byte values are joined into one byte string and viewed as an (n, 18) array, as in
+    _id_check_series; a value with any other byte than a digit (non-ASCII included) fails
+    the digit test or the check-character comparison."""
+    valid = np.zeros(len(ids), dtype=bool)
+    rows = (ids.str.len_bytes() == 18).fill_null(False).arg_true()
+    if len(rows):
+        text = ids.gather(rows).str.join("").item().encode("utf-8")
+        codes = np.frombuffer(text, dtype=np.uint8).reshape(-1, 18)
+        body = codes[:, :17] - ord("0")  # uint8: bytes below '0' wrap round to large values
+        expected = _ID_CHECK_BYTES[(body.astype(np.int64) @ ID_WEIGHTS) % 11]
+        valid[rows.to_numpy()] = (body <= 9).all(axis=1) & (codes[:, 17] == expected)
+    return pl.Series(valid)
+
+
 def id_is_valid(normalised: pl.Expr) -> pl.Expr:
     """An 18-character ID whose first 17 are digits and whose check character is right."""
-    return (
-        normalised.str.contains(r"^[0-9]{17}[0-9X]$")
-        & (normalised.str.slice(17, 1) == id_check_char(normalised.str.slice(0, 17)))
-    ).fill_null(False)
+    return normalised.map_batches(_id_valid_series, return_dtype=pl.Boolean)
 
 
 def birth_date_from_id(normalised: pl.Expr) -> pl.Expr:

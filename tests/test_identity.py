@@ -53,6 +53,7 @@ def test_cleaning_and_upgrade(raw, normalised):
         "1101051949123100211",  # 19 characters
         "11010519491231002Y",  # not a check character
         "11٠10519491231002X",  # an Arabic-Indic zero is a \d but not a digit here
+        "1101051949123100é",  # 18 bytes, but 17 characters
         "1.1010519491231e+17",  # a number in scientific notation
         "110105194912310000",  # digits lost in a spreadsheet's float
         "",
