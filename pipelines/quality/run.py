@@ -121,8 +121,9 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec):
     import pandas as pd
     import pyarrow as pa
 
-    # Streamed in batches: DuckDB does not hold the whole result besides the Arrow table
-    # (at province scale, 34 M ledger rows: 5.7 GB instead of 7.3 GB once read).
+    # Streamed in batches, so DuckDB does not hold the whole result besides the Arrow table
+    # (with suite_connection's limit, the 34 M ledger rows at province scale: 5.7 GB once
+    # read instead of 7.3 GB).
     table = con.sql(spec.query).to_arrow_reader(READ_BATCH_ROWS).read_all()
     # 64-bit offsets for text: a column of 33 M person keys is over 2 GB, past what Arrow's
     # `string` can hold when pandas gathers the failing rows (offset overflow at province
