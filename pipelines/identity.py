@@ -77,11 +77,6 @@ def _id_check_series(body17: pl.Series) -> pl.Series:
     return chars if len(rows) == len(body17) else checks.scatter(rows, chars)
 
 
-def id_check_char(body17: pl.Expr) -> pl.Expr:
-    """The GB 11643 check character of 17 digits (null if they are not 17 digits)."""
-    return body17.map_batches(_id_check_series, return_dtype=pl.String)
-
-
 def cleaned_where_needed(values: pl.Series, clean: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
     """clean() applied to the values that hold anything but ASCII digits and capitals; the
     rest (nearly all) are returned as they are, which clean_id and NFKC leave them anyway."""

@@ -107,9 +107,12 @@ def load_suite(spec: SuiteSpec):
 
 
 def suite_connection(work_db: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-only, set up for read_frame."""
     con = duckdb.connect(str(work_db), read_only=True)
     con.execute("set enable_progress_bar = false")
     con.execute(f"set memory_limit = '{SUITE_MEMORY_LIMIT}'")
+    # 64-bit offsets for text: a column of 33 M person keys is over 2 GB, past what Arrow's
+    # `string` can hold when pandas gathers the failing rows (offset overflow at province scale).
     con.execute("set arrow_large_buffer_size = true")
     return con
 
@@ -119,18 +122,11 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec):
     instead of one Python object per cell (a third of the memory at district scale, and
     what keeps tens of millions of ledger rows within reach at province scale)."""
     import pandas as pd
-    import pyarrow as pa
 
     # Streamed in batches, so DuckDB does not hold the whole result besides the Arrow table
     # (with suite_connection's limit, the 34 M ledger rows at province scale: 5.7 GB once
     # read instead of 7.3 GB).
     table = con.sql(spec.query).to_arrow_reader(READ_BATCH_ROWS).read_all()
-    # 64-bit offsets for text: a column of 33 M person keys is over 2 GB, past what Arrow's
-    # `string` can hold when pandas gathers the failing rows (offset overflow at province
-    # scale). suite_connection() has DuckDB write them so; the cast covers other connections.
-    table = table.cast(pa.schema([
-        field.with_type(pa.large_string()) if pa.types.is_string(field.type) else field for field in table.schema
-    ]))
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)
     forbidden = FORBIDDEN_COLUMNS & set(frame.columns)
     if forbidden:

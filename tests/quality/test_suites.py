@@ -146,10 +146,10 @@ def test_an_expectation_gx_cannot_evaluate_blocks_and_says_so(demo_warehouse, tm
 
 def test_suite_frames_hold_text_with_64_bit_offsets(demo_warehouse):
     """Text columns are read as large_string: a person_key column of 33 M rows is over 2 GB."""
-    from pipelines.quality.run import read_frame
+    from pipelines.quality.run import read_frame, suite_connection
 
     spec = next(s for s in suite_specs() if s.name == "raw.subsidy")
-    con = duckdb.connect(str(demo_warehouse / "work.duckdb"), read_only=True)
+    con = suite_connection(demo_warehouse / "work.duckdb")
     try:
         frame = read_frame(con, spec)
     finally:
