@@ -35,3 +35,25 @@ select distinct
 from reported
 {%- endif %}
 {%- endmacro %}
+
+{#- All fourteen indicators' person-level rows stacked (int_indicator_members' columns).
+    monthly_periods: none (the monthly indicators' views, every month) or the name of a
+    relation (indicator_code, period) with the months wanted of I04-I06, computed for those
+    months only (macros/monthly_indicators.sql); yearly indicators are their tables. -#}
+{% macro indicator_member_rows(monthly_periods=none) -%}
+{%- set codes = ['I01', 'I02', 'I03', 'I04', 'I05', 'I06', 'I07',
+                 'I08', 'I09', 'I10', 'I11', 'I12', 'I13', 'I14'] -%}
+{%- for code in codes %}
+select
+    indicator_code, period, side, person_key, town, in_denominator, in_numerator,
+    numerator_units, numerator_amount, denominator_amount
+{%- if monthly_periods and code in monthly_indicator_codes() %}
+from (
+{{ monthly_indicator(code, monthly_periods) }}
+) as {{ code | lower }}_members
+{%- else %}
+from {{ ref('int_indicator__' ~ code | lower) }}
+{%- endif %}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}
+{%- endmacro %}

@@ -508,6 +508,58 @@ def test_reported_value_is_null_for_i01_to_i04(values):
             assert row["reported_value"] is None
 
 
+def test_the_drill_down_adds_up_to_the_annual_figures(values):
+    """fct_indicator_persons computes the monthly indicators for the month each annual value
+    shows only, apart from the views indicator_values aggregates: its persons give the same
+    annual numerator, denominator and reported value, per town and for the district."""
+    con = duckdb.connect(str(values["__db__"]), read_only=True)
+    try:
+        differences = con.execute("""
+            with persons as (
+                select fct.* from marts.fct_indicator_persons as fct
+                inner join reference.indicator_catalogue as catalogue
+                    on catalogue.indicator_code = fct.indicator_code and catalogue.kind = 'ratio'
+            ),
+
+            by_area as (
+                select indicator_code, period, area_name,
+                    count(*) filter (where in_denominator) as denominator,
+                    count(*) filter (where in_numerator) as numerator,
+                    count(*) filter (where in_reported_numerator) as reported
+                from persons group by all
+                union all
+                select indicator_code, period, '奉化区',
+                    count(distinct person_key) filter (where in_denominator),
+                    count(distinct person_key) filter (where in_numerator),
+                    count(distinct person_key) filter (where in_reported_numerator)
+                from persons group by all
+            )
+
+            select values.indicator_code, values.period, values.area_name,
+                values.numerator, values.denominator, values.reported_value,
+                by_area.numerator, by_area.denominator, by_area.reported
+            from marts.indicator_values as values
+            inner join reference.indicator_catalogue as catalogue
+                on catalogue.indicator_code = values.indicator_code and catalogue.kind = 'ratio'
+            left join by_area
+                on by_area.indicator_code = values.indicator_code and by_area.period = values.period
+                and by_area.area_name = values.area_name
+            where length(values.period) = 4
+                and (values.numerator <> coalesce(by_area.numerator, 0)
+                     or values.denominator <> coalesce(by_area.denominator, 0)
+                     or abs(coalesce(values.reported_value, 0)
+                            - coalesce(100.0 * by_area.reported / nullif(by_area.denominator, 0), 0)) > 1e-9)
+        """).fetchall()
+        monthly = con.execute(
+            "select indicator_code, count(*) filter (where in_numerator), count(*) filter (where in_reported_numerator)"
+            " from marts.fct_indicator_persons where indicator_code in ('I04', 'I05', 'I06') group by all order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    assert differences == []
+    assert [code for code, numerator, _ in monthly if numerator > 0] == ["I04", "I05", "I06"]
+
+
 def test_the_unit_tests_of_the_models_ran_here(values, tmp_path_factory):
     """The refresh leaves dbt's unit tests out (they check SQL, not data): this build runs them."""
     results = [json.loads(p.read_text()) for p in tmp_path_factory.getbasetemp().glob("dbt*/target/run_results.json")]
@@ -516,13 +568,16 @@ def test_the_unit_tests_of_the_models_ran_here(values, tmp_path_factory):
 
 
 _I07 = "intermediate.int_indicator__i07"
-# A view (persons x month ends) with one official row repeated: the original renamed, and a
-# view of the same name that adds the copy.
-_I06_WITH_A_REPEATED_ROW = (
-    "alter view intermediate.int_indicator__i06 rename to i06_original;"
-    " create view intermediate.int_indicator__i06 as select * from intermediate.i06_original"
-    " union all (select * from intermediate.i06_original where side = 'official' limit 1)"
-)
+
+
+def _i06_with_an_extra_row(columns: str, where: str) -> str:
+    """The view (persons x month ends) with one row more: the original renamed, and a view
+    of the same name that adds `columns` (a select list) of the first row `where` selects."""
+    return (
+        "alter view intermediate.int_indicator__i06 rename to i06_original;"
+        " create view intermediate.int_indicator__i06 as select * from intermediate.i06_original"
+        f" union all (select {columns} from intermediate.i06_original where {where} limit 1)"
+    )
 
 
 @pytest.mark.parametrize(("breach", "selection", "failing_test"), [
@@ -540,8 +595,15 @@ _I06_WITH_A_REPEATED_ROW = (
      "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
     (f"update {_I07} set side = 'other' where side = 'official'",
      "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
-    # a monthly view's official row twice (checked on the hash of person_key)
-    (_I06_WITH_A_REPEATED_ROW, "int_indicator__i06", "unique_person_rows_int_indicator__i06"),
+    # a monthly view's official row twice; an official row again under another town (one
+    # per period and person); a reported row twice (one per period, town and person): one
+    # test, grouped on the hash of person_key
+    (_i06_with_an_extra_row("*", "side = 'official'"),
+     "int_indicator__i06", "unique_person_rows_int_indicator__i06"),
+    (_i06_with_an_extra_row("* replace ('另一镇' as town)", "side = 'official'"),
+     "int_indicator__i06", "unique_person_rows_int_indicator__i06"),
+    (_i06_with_an_extra_row("*", "side = 'reported'"),
+     "int_indicator__i06", "unique_person_rows_int_indicator__i06"),
 ])
 def test_the_member_row_tests_catch_each_breach(values, tmp_path, breach, selection, failing_test):
     """Each rule on the indicators' person-level rows fails its own test (row filters and

@@ -24,15 +24,18 @@ with cases as (
 ),
 
 wanted as (
-    select distinct indicator_code, as_of_period from cases
+    select distinct indicator_code, as_of_period as period from cases
 ),
 
 members as (
+    -- the monthly indicators computed for the wanted months only
     select members.indicator_code, members.period, members.side, members.person_key, members.town,
         members.in_denominator
-    from {{ ref('int_indicator_members') }} as members
+    from (
+        {{ indicator_member_rows('wanted') }}
+    ) as members
     inner join wanted
-        on wanted.indicator_code = members.indicator_code and wanted.as_of_period = members.period
+        on wanted.indicator_code = members.indicator_code and wanted.period = members.period
 ),
 
 reported as (

@@ -3,8 +3,9 @@
 -- One row per indicator, year, town and person. Yearly indicators: every year. Monthly
 -- indicators (I04-I06): only the month their annual value shows (as_of_period), not every
 -- month: persons x 12 months x years would be tens of millions of rows at national scale
--- and the dashboard and notebooks drill into annual figures. Monthly members can be
--- recomputed on demand from intermediate.int_indicator__i04/5/6 (views).
+-- and the dashboard and notebooks drill into annual figures. The monthly indicators are
+-- computed for those months only (indicator_member_rows); every month's members are the
+-- views intermediate.int_indicator__i04/5/6.
 -- area_name is a town: the registry town for in_denominator / in_numerator, the source's
 -- town for in_reported_numerator (a person can appear under two towns). The district is
 -- all rows: distinct person_key.
@@ -12,6 +13,10 @@ with annual_periods as (
     select indicator_code, period, as_of_period
     from {{ ref('int_indicator_periods') }}
     where period_kind = 'year' and as_of_period is not null
+),
+
+as_of_months as (
+    select indicator_code, as_of_period as period from annual_periods
 ),
 
 members as (
@@ -27,7 +32,9 @@ members as (
         members.numerator_units,
         members.numerator_amount,
         members.denominator_amount
-    from {{ ref('int_indicator_members') }} as members
+    from (
+        {{ indicator_member_rows('as_of_months') }}
+    ) as members
     inner join annual_periods
         on annual_periods.indicator_code = members.indicator_code
         and annual_periods.as_of_period = members.period

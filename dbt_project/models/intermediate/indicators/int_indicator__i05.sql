@@ -5,7 +5,9 @@
 -- reported: distinct persons the ledger lists as paid 困难残疾人生活补贴 in the month, by the
 --   ledger's 发放镇街, with no registry condition.
 -- Months: every month with a subsidy ledger (int_indicator_periods).
--- A view: persons x months is large and only read aggregated.
+-- A view: persons x months is large and only read aggregated. The definition is
+-- macros/monthly_indicators.sql (monthly_allowance_indicator), which fct_indicator_persons
+-- and dq_reconciliation call for the months they need.
 {{ config(materialized='view') }}
 
-{{ monthly_allowance_indicator('I05', '困难残疾人生活补贴', 'is_i05_target') }}
+{{ monthly_indicator('I05') }}
