@@ -6,7 +6,8 @@
   from the landing files through staging, intermediate and marts in one picture.
 - `dbt build` runs inside this process on that prepared manifest (`dbt_build`): dbt tests
   appear as asset checks, and a failing error-severity test fails the step, which blocks
-  publishing. dbt's unit tests run in the test suite, not in every refresh.
+  publishing. dbt's unit tests, and the data tests tagged sql_shape (tests of the SQL,
+  not of the data), run in the test suite, not in every refresh.
 - The working warehouse path reaches dbt's profile as a `--vars` value, not by changing
   this process's environment.
 """
@@ -29,6 +30,9 @@ from pipelines.resources import WarehouseResource
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARSED = MANIFEST.with_name("partial_parse.msgpack")  # dbt's own Manifest object, serialised
 DBT_THREADS = 2  # the machine's cores; DuckDB itself also uses both
+# Data tests of the SQL rather than the data (the grain of the monthly views, which follows
+# from the SQL once its inputs are unique): the test suite runs them, the refresh does not.
+SQL_SHAPE_TESTS = "tag:sql_shape"
 # What the preparation does; a target folder prepared otherwise (an older recipe) is stale.
 RECIPE = MANIFEST.with_name(".prepared")
 RECIPE_TEXT = "dbt parse, work_db=<target>/work.duckdb, msgpack read by dbt_build\n"
@@ -107,8 +111,10 @@ def build_arguments(work_db: Path, target: Path, selection: list[str], indirect_
         "--vars", json.dumps({"work_db": str(work_db)}),
         "--target-path", str(target), "--log-path", str(target),
         "--threads", str(DBT_THREADS),
-        # Unit tests check the SQL, not the data: the test suite runs them (tests/dbt).
+        # Unit tests check the SQL, not the data: the test suite runs them (tests/dbt); so
+        # are the data tests tagged sql_shape (they are not asset checks either).
         "--exclude-resource-type", "unit_test",
+        "--exclude", SQL_SHAPE_TESTS,
         "--quiet", "--no-use-colors",
         *(["--indirect-selection", indirect_selection] if indirect_selection else []),
         *selection,
@@ -202,7 +208,8 @@ def _close_dbt_duckdb() -> None:
 def dbt_models() -> dg.AssetsDefinition:
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-    @dbt_assets(manifest=prepare_manifest(), dagster_dbt_translator=translator, name="dbt_models")
+    @dbt_assets(manifest=prepare_manifest(), dagster_dbt_translator=translator, name="dbt_models",
+                exclude=SQL_SHAPE_TESTS)
     def _dbt_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         """dbt build: seeds, staging, intermediate, the 14 indicators and marts, with tests."""
         yield from dbt_build(context, warehouse.work_db(), warehouse.warehouse() / "dbt")
