@@ -30,8 +30,8 @@ from pipelines.resources import WarehouseResource
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARSED = MANIFEST.with_name("partial_parse.msgpack")  # dbt's own Manifest object, serialised
 DBT_THREADS = 2  # the machine's cores; DuckDB itself also uses both
-# Data tests of the SQL rather than the data (the grain of the monthly views, which follows
-# from the SQL once its inputs are unique): the test suite runs them, the refresh does not.
+# Data tests of the SQL rather than the data (grains that follow from the SQL once its
+# inputs are unique, tested on every refresh): the test suite runs them, the refresh does not.
 SQL_SHAPE_TESTS = "tag:sql_shape"
 # What the preparation does; a target folder prepared otherwise (an older recipe) is stale.
 RECIPE = MANIFEST.with_name(".prepared")
