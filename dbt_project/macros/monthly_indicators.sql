@@ -55,6 +55,24 @@ from {{ ref('int_persons') }} as persons
 cross join {{ months }} as months
 {%- endmacro %}
 
+{#- The official rows of a monthly ratio indicator: every person of the CTE `denominator`
+    (period, person_key, town) in the denominator, and in the numerator when the relation
+    `numerator` (period, person_key) lists them in that month. -#}
+{% macro monthly_official_rows(numerator) -%}
+select
+    denominator.period,
+    denominator.person_key,
+    denominator.town,
+    true as in_denominator,
+    {{ numerator }}.person_key is not null as in_numerator,
+    case when {{ numerator }}.person_key is not null then 1 else 0 end as numerator_units,
+    cast(null as double) as numerator_amount,
+    cast(null as double) as denominator_amount
+from denominator
+left join {{ numerator }}
+    on {{ numerator }}.person_key = denominator.person_key and {{ numerator }}.period = denominator.period
+{%- endmacro %}
+
 {#- I04 就业年龄段持证残疾人就业率:
       denominator  persons active at the month end d and aged 16-59 at d;
       numerator    those of them employed at d (int_employment_at_month_end).
@@ -82,18 +100,7 @@ employed as (
 ),
 
 official as (
-    select
-        denominator.period,
-        denominator.person_key,
-        denominator.town,
-        true as in_denominator,
-        employed.person_key is not null as in_numerator,
-        case when employed.person_key is not null then 1 else 0 end as numerator_units,
-        cast(null as double) as numerator_amount,
-        cast(null as double) as denominator_amount
-    from denominator
-    left join employed
-        on employed.person_key = denominator.person_key and employed.period = denominator.period
+    {{ monthly_official_rows('employed') }}
 )
 
 {{ indicator_members('I04', has_reported=false) }}
@@ -135,18 +142,7 @@ denominator as (
 ),
 
 official as (
-    select
-        denominator.period,
-        denominator.person_key,
-        denominator.town,
-        true as in_denominator,
-        paid_persons.person_key is not null as in_numerator,
-        case when paid_persons.person_key is not null then 1 else 0 end as numerator_units,
-        cast(null as double) as numerator_amount,
-        cast(null as double) as denominator_amount
-    from denominator
-    left join paid_persons
-        on paid_persons.person_key = denominator.person_key and paid_persons.period = denominator.period
+    {{ monthly_official_rows('paid_persons') }}
 ),
 
 reported as (
