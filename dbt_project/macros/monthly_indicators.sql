@@ -44,7 +44,7 @@ where all_months.period in (
     active and age at the month end. -#}
 {% macro persons_at_month_ends(months) -%}
 select
-    persons.person_key,
+    persons.person_hash,
     months.period,
     months.month_end,
     persons.town,
@@ -56,21 +56,21 @@ cross join {{ months }} as months
 {%- endmacro %}
 
 {#- The official rows of a monthly ratio indicator: every person of the CTE `denominator`
-    (period, person_key, town) in the denominator, and in the numerator when the relation
-    `numerator` (period, person_key) lists them in that month. -#}
+    (period, person_hash, town) in the denominator, and in the numerator when the relation
+    `numerator` (period, person_hash) lists them in that month. -#}
 {% macro monthly_official_rows(numerator) -%}
 select
     denominator.period,
-    denominator.person_key,
+    denominator.person_hash,
     denominator.town,
     true as in_denominator,
-    {{ numerator }}.person_key is not null as in_numerator,
-    case when {{ numerator }}.person_key is not null then 1 else 0 end as numerator_units,
+    {{ numerator }}.person_hash is not null as in_numerator,
+    case when {{ numerator }}.person_hash is not null then 1 else 0 end as numerator_units,
     cast(null as double) as numerator_amount,
     cast(null as double) as denominator_amount
 from denominator
 left join {{ numerator }}
-    on {{ numerator }}.person_key = denominator.person_key and {{ numerator }}.period = denominator.period
+    on {{ numerator }}.person_hash = denominator.person_hash and {{ numerator }}.period = denominator.period
 {%- endmacro %}
 
 {#- I04 就业年龄段持证残疾人就业率:
@@ -88,13 +88,13 @@ at_month_end as (
 ),
 
 denominator as (
-    select period, person_key, town
+    select period, person_hash, town
     from at_month_end
     where is_active_at_month_end and age_at_month_end between 16 and 59
 ),
 
 employed as (
-    select person_key, period
+    select person_hash, period
     from {{ ref('int_employment_at_month_end') }}
     where period in (select period from months)
 ),
@@ -118,14 +118,14 @@ with months as (
 ),
 
 payments as (
-    select pay_period as period, person_key, town
+    select pay_period as period, person_hash, town
     from {{ ref('int_subsidy_payments') }}
     where subsidy_type = '{{ subsidy_type }}'
         and pay_period in (select period from months)
 ),
 
 paid_persons as (
-    select distinct period, person_key from payments
+    select distinct period, person_hash from payments
 ),
 
 at_month_end as (
@@ -133,10 +133,10 @@ at_month_end as (
 ),
 
 denominator as (
-    select at_month_end.period, at_month_end.person_key, at_month_end.town
+    select at_month_end.period, at_month_end.person_hash, at_month_end.town
     from at_month_end
     inner join {{ ref('int_person_eligibility') }} as eligibility
-        on eligibility.person_key = at_month_end.person_key
+        on eligibility.person_hash = at_month_end.person_hash
     where at_month_end.is_active_at_month_end
         and eligibility.{{ target_flag }}
 ),
@@ -146,7 +146,7 @@ official as (
 ),
 
 reported as (
-    select period, person_key, town from payments
+    select period, person_hash, town from payments
 )
 
 {{ indicator_members(indicator_code) }}

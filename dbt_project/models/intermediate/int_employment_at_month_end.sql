@@ -6,13 +6,13 @@ with months as (
 ),
 
 jobs as (
-    select person_key, start_date, end_date
+    select person_hash, start_date, end_date
     from {{ ref('stg_raw__employment_rows') }}
     where record_type = '就业'
 )
 
 select distinct
-    jobs.person_key,
+    jobs.person_hash,
     months.period,
     months.month_end
 from jobs

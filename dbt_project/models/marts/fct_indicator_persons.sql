@@ -8,7 +8,8 @@
 -- views intermediate.int_indicator__i04/5/6.
 -- area_name is a town: the registry town for in_denominator / in_numerator, the source's
 -- town for in_reported_numerator (a person can appear under two towns). The district is
--- all rows: distinct person_key.
+-- all rows: distinct person_key. The members are computed on person_hash (macros/person_hash.sql)
+-- and get their published person_key from int_person_keys after the grouping.
 with annual_periods as (
     select indicator_code, period, as_of_period
     from {{ ref('int_indicator_periods') }}
@@ -25,7 +26,7 @@ members as (
         annual_periods.period,
         annual_periods.as_of_period,
         members.town as area_name,
-        members.person_key,
+        members.person_hash,
         members.side,
         members.in_denominator,
         members.in_numerator,
@@ -38,20 +39,37 @@ members as (
     inner join annual_periods
         on annual_periods.indicator_code = members.indicator_code
         and annual_periods.as_of_period = members.period
+),
+
+persons as (
+    select
+        indicator_code,
+        period,
+        as_of_period,
+        area_name,
+        person_hash,
+        -- false for count indicators (I02, I03, I13), which have no denominator
+        coalesce(bool_or(in_denominator) filter (where side = 'official'), false) as in_denominator,
+        coalesce(bool_or(in_numerator) filter (where side = 'official'), false) as in_numerator,
+        coalesce(bool_or(side = 'reported'), false) as in_reported_numerator,
+        coalesce(sum(numerator_units) filter (where side = 'official'), 0) as numerator_units,
+        sum(numerator_amount) filter (where side = 'official') as numerator_amount,
+        sum(denominator_amount) filter (where side = 'official') as denominator_amount
+    from members
+    group by indicator_code, period, as_of_period, area_name, person_hash
 )
 
 select
-    cast(indicator_code as varchar) as indicator_code,
-    cast(period as varchar) as period,
-    cast(as_of_period as varchar) as as_of_period,
-    cast(area_name as varchar) as area_name,
-    cast(person_key as varchar) as person_key,
-    -- false for count indicators (I02, I03, I13), which have no denominator
-    coalesce(bool_or(in_denominator) filter (where side = 'official'), false) as in_denominator,
-    coalesce(bool_or(in_numerator) filter (where side = 'official'), false) as in_numerator,
-    coalesce(bool_or(side = 'reported'), false) as in_reported_numerator,
-    cast(coalesce(sum(numerator_units) filter (where side = 'official'), 0) as integer) as numerator_units,
-    cast(sum(numerator_amount) filter (where side = 'official') as double) as numerator_amount,
-    cast(sum(denominator_amount) filter (where side = 'official') as double) as denominator_amount
-from members
-group by indicator_code, period, as_of_period, area_name, person_key
+    cast(persons.indicator_code as varchar) as indicator_code,
+    cast(persons.period as varchar) as period,
+    cast(persons.as_of_period as varchar) as as_of_period,
+    cast(persons.area_name as varchar) as area_name,
+    cast(keys.person_key as varchar) as person_key,
+    persons.in_denominator,
+    persons.in_numerator,
+    persons.in_reported_numerator,
+    cast(persons.numerator_units as integer) as numerator_units,
+    cast(persons.numerator_amount as double) as numerator_amount,
+    cast(persons.denominator_amount as double) as denominator_amount
+from persons
+inner join {{ ref('int_person_keys') }} as keys on keys.person_hash = persons.person_hash

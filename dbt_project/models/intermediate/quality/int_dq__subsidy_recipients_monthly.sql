@@ -2,7 +2,7 @@
 -- grid: every (town, type) pair that ever paid x every month that has a ledger, 0 where
 -- the town paid nobody of that type (A03, A04). months_since_first counts calendar months.
 with payments as (
-    select town, subsidy_type, pay_month_start, count(distinct person_key) as recipients
+    select town, subsidy_type, pay_month_start, count(distinct person_hash) as recipients
     from {{ ref('stg_raw__subsidy_rows') }}
     group by town, subsidy_type, pay_month_start
 ),

@@ -3,9 +3,9 @@
 with flagged as (
     select payments.*
     from {{ ref('stg_raw__subsidy_rows') }} as payments
-    left join {{ ref('int_persons') }} as persons on persons.person_key = payments.person_key
-    where persons.person_key is null
+    left join {{ ref('int_persons') }} as persons on persons.person_hash = payments.person_hash
+    where persons.person_hash is null
 )
 
-{{ dq_finding('X01', 'warn', "'subsidy'", 'person_key', 'town', 'pay_period',
+{{ dq_finding('X01', 'warn', "'subsidy'", 'person_hash', 'town', 'pay_period',
     "'向登记库中不存在的身份证号发放' || subsidy_type || ' ' || " ~ fmt_yuan('amount') ~ " || '元'") }}

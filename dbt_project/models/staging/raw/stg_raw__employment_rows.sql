@@ -17,6 +17,7 @@ typed as (
         cast(source.source_file as varchar) as source_file,
         cast(source.source_row as integer) as source_row,
         cast(source.person_key as varchar) as person_key,
+        {{ person_hash("source.person_key") }} as person_hash,
         cast(source.birth_date as date) as birth_date,
         cast(source.record_type as varchar) as record_type,
         cast(source.form as varchar) as form,
@@ -40,11 +41,11 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by person_key, record_type, employer_or_course, start_date
+            partition by person_hash, record_type, employer_or_course, start_date
             order by end_date desc nulls first, source_row
         ) as duplicate_rank,
         count(*) over (
-            partition by person_key, record_type, employer_or_course, start_date
+            partition by person_hash, record_type, employer_or_course, start_date
         ) as identical_rows
     from keyed
 )
@@ -56,6 +57,7 @@ select
     source_file,
     source_row,
     person_key,
+    person_hash,
     birth_date,
     record_type,
     form,

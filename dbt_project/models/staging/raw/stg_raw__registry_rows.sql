@@ -13,6 +13,7 @@ select
     cast(source.source_file as varchar) as source_file,
     cast(source.source_row as integer) as source_row,
     cast(source.person_key as varchar) as person_key,
+    {{ person_hash("source.person_key") }} as person_hash,
     cast(source.cert_key as varchar) as cert_key,
     cast(source.cert_no_matches_id as boolean) as cert_no_matches_id,
     cast(source.gender as varchar) as gender,

@@ -6,6 +6,7 @@ select
     cast(source_file as varchar) as source_file,
     cast(source_row as integer) as source_row,
     cast(person_key as varchar) as person_key,
+    {{ person_hash("person_key") }} as person_hash,
     cast(cert_key as varchar) as cert_key,
     cast(birth_date as date) as birth_date,
     cast(category as varchar) as category,

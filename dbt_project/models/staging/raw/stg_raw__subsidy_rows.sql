@@ -9,6 +9,7 @@ select
     cast(source_file as varchar) as source_file,
     cast(source_row as integer) as source_row,
     cast(person_key as varchar) as person_key,
+    {{ person_hash("person_key") }} as person_hash,
     cast(birth_date as date) as birth_date,
     cast(subsidy_type as varchar) as subsidy_type,
     cast(pay_month_stated as varchar) as pay_month_stated,
