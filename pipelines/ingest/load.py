@@ -115,8 +115,8 @@ class RefreshBlocked(Exception):
 @dataclass
 class PreparedFile:
     """One landing file read and normalised, not yet written. `spill` moves its keyed rows
-    to parquet files in the run's scratch folder, so each process that prepares files
-    holds one file in memory at a time."""
+    to parquet files in the run's scratch folder, so a province-scale run holds one file
+    in memory at a time."""
 
     file: LandingFile
     content_hash: str
@@ -433,19 +433,17 @@ def _prepared_in_order(
     files: list[LandingFile], known: dict[str, str], scratch: Path, secret: bytes, reference: Reference
 ) -> Iterator[tuple[LandingFile, PreparedFile | FileRejected | None]]:
     """(file, outcome) in file order: None for an unchanged file, the FileRejected of a
-    refused one, else the PreparedFile, spilled. INGEST_WORKERS processes prepare the
-    files (spawned: forking a process that runs polars' and DuckDB's threads is unsafe); a
-    delivery under INLINE_BYTES is prepared here instead."""
+    refused one, else the PreparedFile, spilled. `workers` processes prepare the files
+    (spawned: forking a process that runs polars' and DuckDB's threads is unsafe); a
+    small delivery is prepared here instead."""
     jobs = [(f, known.get(f.relative), scratch, i) for i, f in enumerate(files)]
     if len(files) < 2 or sum(f.path.stat().st_size for f in files) < INLINE_BYTES:
         preparer = _FilePreparer(secret, reference)
         for job in jobs:
             yield job[0], preparer(*job)
         return
-    pool = ProcessPoolExecutor(
-        max_workers=min(INGEST_WORKERS, len(files)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker, initargs=(secret, reference),
-    )
+    pool = ProcessPoolExecutor(max_workers=min(INGEST_WORKERS, len(files)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(secret, reference))
     try:
         # map() submits every file at once; a worker holds one file at a time, results are small
         yield from zip(files, pool.map(_prepare_in_worker, *zip(*jobs)))
