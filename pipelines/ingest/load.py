@@ -18,11 +18,11 @@ replaces, per (source, period), the rows of every changed file.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,13 +39,7 @@ from pipelines.reference import Reference, load_reference
 
 WORK_DB_NAME = "work.duckdb"
 F03_THRESHOLD = 0.8
-# Files are read, normalised, keyed and spilled by worker processes, one file each at a
-# time (this machine has 2 cores). Threads used both cores poorly: the GIL-bound parts of
-# each file (numpy ID checks, Python glue between polars calls) serialised them.
-INGEST_WORKERS = 2
-# Less than this much landing data is prepared in this process: starting the workers
-# (a new interpreter importing polars and DuckDB) costs about a second each.
-INLINE_BYTES = 16 * 2**20
+PREPARE_AHEAD = 2  # files read and normalised at once (worker threads; this machine has 2 cores)
 # The write is a stream of inserts from the spilled parquet: DuckDB needs little memory for
 # it, but by default keeps up to 80% of RAM of it in its buffer pool (6.2 GB for 48.6 M rows
 # at province; 1.7 GB under this limit, no slower: benchmarks/RESULTS.md).
@@ -363,7 +357,16 @@ def ingest(
 
     files, problems = discover(landing, sources)
     known = dict(state.landing_files.select("source_file", "content_hash").iter_rows()) if state else {}
+    changed: list[tuple[LandingFile, str]] = []
     report = IngestReport()
+    for f in files:
+        digest = content_hash(f.path)
+        if known.get(f.relative) == digest:
+            report.unchanged.append(f.relative)
+        else:
+            changed.append((f, digest))
+    problems += duplicate_periods([f for f, _ in changed])
+
     reference = reference or load_reference()
     # Keyed rows wait in parquet inside the (private) warehouse folder until every file
     # has passed; a hidden folder, removed whatever happens.
@@ -371,20 +374,15 @@ def ingest(
     if scratch_parent:  # a killed run's scratch (keyed rows): one writer per warehouse, so not in use
         for leftover in scratch_parent.glob(".ingest-*"):
             shutil.rmtree(leftover, ignore_errors=True)
-    changed: list[LandingFile] = []
-    read_problems: list[FileRejected] = []
+    hasher = KeyedHasher(secret)
     with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".ingest-") as scratch:
-        for f, outcome in _prepared_in_order(files, known, Path(scratch), secret, reference):
-            if outcome is None:
-                report.unchanged.append(f.relative)
-                continue
-            changed.append(f)
+        for i, (f, outcome) in enumerate(_prepared_in_order(changed, reference)):
             if isinstance(outcome, FileRejected):
-                read_problems.append(outcome)
+                problems.append(outcome)
                 continue
+            outcome.spill(hasher, Path(scratch), i)
             report.loaded.append(outcome)
             log(f"read {f.relative}: {outcome.rows_read} rows")
-        problems += duplicate_periods(changed) + read_problems
         _check_snapshots(state, report, problems)
         if problems:
             raise _blocked(problems)
@@ -393,62 +391,30 @@ def ingest(
     return report
 
 
-class _FilePreparer:
-    """What is done to one landing file before the write: content hash; unless it is the
-    one already loaded, read, normalise, key and spill to the scratch folder. Keys are
-    cached across the files one preparer sees (KeyedHasher)."""
+def _prepared_in_order(
+    changed: list[tuple[LandingFile, str]], reference: Reference, ahead: int = PREPARE_AHEAD
+) -> Iterator[tuple[LandingFile, PreparedFile | FileRejected]]:
+    """prepare() of each file, in order, `ahead` files at a time on worker threads while the
+    caller keys and spills the previous one. Most of polars' string work on one column runs on
+    one core, and polars releases the GIL, so two files at a time use both cores. At most
+    `ahead` + 1 files are held in memory."""
 
-    def __init__(self, secret: bytes, reference: Reference):
-        self.hasher = KeyedHasher(secret)
-        self.reference = reference
-
-    def __call__(self, f: LandingFile, known_hash: str | None, scratch: Path, index: int
-                 ) -> PreparedFile | FileRejected | None:
-        digest = content_hash(f.path)
-        if digest == known_hash:
-            return None
+    def attempt(f: LandingFile, digest: str) -> PreparedFile | FileRejected:
         try:
-            prepared = prepare(f, self.reference, digest)
+            return prepare(f, reference, digest)
         except FileRejected as rejected:
             return rejected
-        prepared.spill(self.hasher, scratch, index)
-        return prepared
 
-
-_worker_preparer: _FilePreparer | None = None  # in a worker process (_start_worker)
-
-
-def _start_worker(secret: bytes, reference: Reference) -> None:
-    global _worker_preparer
-    _worker_preparer = _FilePreparer(secret, reference)
-
-
-def _prepare_in_worker(f: LandingFile, known_hash: str | None, scratch: Path, index: int
-                       ) -> PreparedFile | FileRejected | None:
-    assert _worker_preparer is not None, "_start_worker was not run in this process"
-    return _worker_preparer(f, known_hash, scratch, index)
-
-
-def _prepared_in_order(
-    files: list[LandingFile], known: dict[str, str], scratch: Path, secret: bytes, reference: Reference
-) -> Iterator[tuple[LandingFile, PreparedFile | FileRejected | None]]:
-    """(file, outcome) in file order: None for an unchanged file, the FileRejected of a
-    refused one, else the PreparedFile, spilled. `workers` processes prepare the files
-    (spawned: forking a process that runs polars' and DuckDB's threads is unsafe); a
-    small delivery is prepared here instead."""
-    jobs = [(f, known.get(f.relative), scratch, i) for i, f in enumerate(files)]
-    if len(files) < 2 or sum(f.path.stat().st_size for f in files) < INLINE_BYTES:
-        preparer = _FilePreparer(secret, reference)
-        for job in jobs:
-            yield job[0], preparer(*job)
-        return
-    pool = ProcessPoolExecutor(max_workers=min(INGEST_WORKERS, len(files)), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(secret, reference))
-    try:
-        # map() submits every file at once; a worker holds one file at a time, results are small
-        yield from zip(files, pool.map(_prepare_in_worker, *zip(*jobs)))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="prepare") as pool:
+        pending: deque[tuple[LandingFile, Future]] = deque()
+        for f, digest in changed:
+            pending.append((f, pool.submit(attempt, f, digest)))
+            if len(pending) >= ahead:
+                first, future = pending.popleft()
+                yield first, future.result()
+        while pending:
+            first, future = pending.popleft()
+            yield first, future.result()
 
 
 def _check_snapshots(state: "_State | None", report: IngestReport, problems: list[FileRejected]) -> None:

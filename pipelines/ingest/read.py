@@ -35,9 +35,6 @@ class FileRejected(Exception):
         self.path = Path(path)
         self.message = message
 
-    def __reduce__(self):  # picklable: files are prepared in worker processes (load.py)
-        return FileRejected, (self.rule, self.path, self.message)
-
 
 def read_extract(path: Path, source: str) -> pl.DataFrame:
     """Every contract column of one landing file as text, named by field, plus source_row.

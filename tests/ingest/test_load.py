@@ -236,37 +236,6 @@ def test_two_new_files_for_one_period_are_refused(folders):
     assert blocked.value.rule == "F02"
 
 
-def test_worker_processes_load_what_this_process_loads(folders, tmp_path, monkeypatch):
-    """Large deliveries are prepared by worker processes, small ones in this process: the
-    same rows, keys, quarantine and refusals either way."""
-    from pipelines.ingest import load
-
-    landing, _ = folders
-    write_csv(landing, "registry", "registry_202201.csv", [registry_row(n) for n in range(1, 11)])
-    write_xlsx(landing, "registry", "registry_202202.xlsx", [registry_row(n) for n in range(1, 10)])
-    write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1), subsidy_row(2, 发放镇街="奉化镇")])
-    write_csv(landing, "subsidy", "subsidy_202202.csv", [subsidy_row(3, 发放年月="202202")])
-    secret = "ab" * 32
-
-    def loaded(prepared_in: str) -> tuple[dict, list[str]]:
-        warehouse = tmp_path / prepared_in
-        ingest(landing, warehouse, env_key=secret)
-        found = tables(warehouse)
-        found["landing_files"] = [row[:-1] for row in found["landing_files"]]  # without loaded_at
-        bad = write_csv(landing, "subsidy", "subsidy_202203.csv", [{"身份证号": make_id(1)}])  # F01
-        with pytest.raises(RefreshBlocked) as blocked:
-            ingest(landing, warehouse, env_key=secret)
-        bad.unlink()
-        return found, [p.message for p in blocked.value.problems]
-
-    monkeypatch.setattr(load, "INLINE_BYTES", 0)
-    in_workers = loaded("workers")
-    monkeypatch.setattr(load, "INLINE_BYTES", 1 << 40)
-    in_this_process = loaded("inline")
-    assert in_workers == in_this_process
-    assert len(in_workers[0]["subsidy_rows"]) == 2 and len(in_workers[0]["quarantine_rows"]) == 1
-
-
 # ---------------------------------------------------------------- idempotent and incremental
 
 def test_running_twice_changes_nothing(folders):
