@@ -8,8 +8,8 @@
   appear as asset checks, and a failing error-severity test fails the step, which blocks
   publishing. dbt's unit tests, and the data tests tagged sql_shape (tests of the SQL,
   not of the data), run in the test suite, not in every refresh.
-- The working warehouse path reaches dbt's profile as a `--vars` value, not by changing
-  this process's environment.
+- The working warehouse path and DuckDB's memory limit reach dbt's profile as `--vars`
+  values, not by changing this process's environment.
 """
 
 # No `from __future__ import annotations`: Dagster reads resource annotations at runtime.
@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import gc
 import json
+import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -37,6 +38,11 @@ SQL_SHAPE_TESTS = "tag:sql_shape"
 RECIPE = MANIFEST.with_name(".prepared")
 RECIPE_TEXT = "dbt parse, work_db=<target>/work.duckdb, msgpack read by dbt_build\n"
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
+# dbt's DuckDB buffer pool. DuckDB's own default, 80% of RAM, let the province build
+# (1M holders) take 17.9 GB; capped at 6 GB it peaked at 6.4 GB in the same time (273 s),
+# spilling to <warehouse>/work.duckdb.tmp (benchmarks/RESULTS.md). DPF_DUCKDB_MEMORY_LIMIT
+# sets another limit (a DuckDB size such as "4GB", or "80%").
+DBT_MEMORY_CAP_BYTES = 6 * 2**30
 PROJECT_INPUTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -105,10 +111,19 @@ def prepared_manifest_object():
     return Manifest.from_msgpack(PARSED.read_bytes())
 
 
+def dbt_memory_limit() -> str:
+    """DPF_DUCKDB_MEMORY_LIMIT if set, else 6 GiB or 80% of this machine's RAM, the smaller."""
+    chosen = os.environ.get("DPF_DUCKDB_MEMORY_LIMIT", "").strip()
+    if chosen:
+        return chosen
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(DBT_MEMORY_CAP_BYTES, int(ram * 0.8)) // 2**20}MiB"
+
+
 def build_arguments(work_db: Path, target: Path, selection: list[str], indirect_selection: str | None) -> list[str]:
     return [
         "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--vars", json.dumps({"work_db": str(work_db)}),
+        "--vars", json.dumps({"work_db": str(work_db), "memory_limit": dbt_memory_limit()}),
         "--target-path", str(target), "--log-path", str(target),
         "--threads", str(DBT_THREADS),
         # Unit tests check the SQL, not the data: the test suite runs them (tests/dbt); so

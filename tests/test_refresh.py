@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -90,6 +91,19 @@ def test_the_refresh_runs_the_data_tests_and_leaves_the_tests_of_the_sql_to_the_
     assert any(node.startswith("test.dpf_indicators.indicator_rows_well_formed_int_indicator__i06") for node in ran)
     assert not ran & sql_shape
     assert not any(node.startswith("unit_test.") for node in ran)
+
+
+def test_the_refresh_caps_dbts_memory_and_the_environment_can_change_it(demo_warehouse, monkeypatch):
+    """dbt's DuckDB gets a memory limit (6 GiB, or 80% of a smaller machine's RAM) unless
+    DPF_DUCKDB_MEMORY_LIMIT sets one: DuckDB's own default took 17.9 GB at province scale."""
+    from pipelines.dbt import dbt_memory_limit
+
+    passed = json.loads((demo_warehouse / "dbt" / "run_results.json").read_text())["args"]["vars"]
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    default = f"{min(6 * 2**30, int(ram * 0.8)) // 2**20}MiB"
+    assert passed["memory_limit"] == (os.environ.get("DPF_DUCKDB_MEMORY_LIMIT") or default)
+    monkeypatch.setenv("DPF_DUCKDB_MEMORY_LIMIT", "3GB")
+    assert dbt_memory_limit() == "3GB"
 
 
 def test_summary_lists_the_latest_year_of_each_indicator(demo_refresh_outcome):
