@@ -8,8 +8,9 @@
 -- views intermediate.int_indicator__i04/5/6.
 -- area_name is a town: the registry town for in_denominator / in_numerator, the source's
 -- town for in_reported_numerator (a person can appear under two towns). The district is
--- all rows: distinct person_key. The members are computed on person_hash (macros/person_hash.sql)
--- and get their published person_key from int_person_keys after the grouping.
+-- all rows: distinct person_key. The members are computed on person_hash
+-- (macros/person_hash.sql) and get their published person_key from int_person_keys after
+-- the grouping.
 with annual_periods as (
     select indicator_code, period, as_of_period
     from {{ ref('int_indicator_periods') }}
