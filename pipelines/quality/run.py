@@ -235,7 +235,7 @@ def _outcomes(spec: SuiteSpec, checkpoint_result, frame) -> list[ExpectationOutc
             kwargs = config.kwargs
             meta = config.meta or {}
             result = r.result or {}
-            examples = [{k: _plain(frame.at[position, k]) for k in spec.index_columns}
+            examples = [{k: _shown(k, _plain(frame.at[position, k])) for k in spec.index_columns}
                         for position in (result.get("partial_unexpected_index_list") or [])[:EXAMPLES]]
             column = kwargs.get("column") or f"{kwargs.get('column_A')}, {kwargs.get('column_B')}"
             outcomes.append(ExpectationOutcome(
@@ -255,6 +255,12 @@ def _raised(info) -> str | None:
         if isinstance(record, dict) and record.get("raised_exception"):
             return str(record.get("exception_message") or "exception")[:300]
     return None
+
+
+def _shown(column: str, value):
+    """person_hash in 16 hex digits: as a decimal it can have 18 digits and read as an ID
+    number in a message, a log or Dagster's event log."""
+    return f"{value:016x}" if column == "person_hash" and isinstance(value, int) else value
 
 
 def _plain(value):

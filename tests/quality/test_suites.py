@@ -113,7 +113,7 @@ def test_a_failed_block_expectation_stops_publishing(demo, demo_warehouse, tmp_p
     # the failing row is named by its snapshot, row and person (the suites' person_hash)
     [[k_test_hash]] = duckdb.sql("select hash('k-test')").fetchall()
     assert "[R06]" in message and "raw.registry_rows" in message
-    assert f'"person_hash": {k_test_hash}' in message and '"source_row": 2' in message
+    assert f'"person_hash": "{k_test_hash:016x}"' in message and '"source_row": 2' in message
     assert "published__analytics" not in {e.step_key for e in result.all_events if e.is_step_success}
     assert sha256(warehouse / "analytics.duckdb") == before
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
