@@ -3,8 +3,8 @@
     and joining on it, was most of dbt's time and memory (benchmarks/RESULTS.md). Staging
     adds person_hash, a 64-bit hash of person_key; intermediate models work on it, and the
     marts that publish persons turn it back into person_key through int_person_keys, whose
-    unique test fails the refresh should two keys ever share a hash (about one chance in
-    37 million at a million persons). -#}
+    test fails the refresh should two keys ever share a hash (about one chance in 37
+    million at a million persons). -#}
 {% macro person_hash(person_key) -%}
     {{ return(adapter.dispatch('person_hash', 'dpf_indicators')(person_key)) }}
 {%- endmacro %}
