@@ -1,9 +1,11 @@
 """Landing files -> the raw tables of the working warehouse <warehouse>/work.duckdb.
 
-One run is all-or-nothing: every new or changed file is read and normalised first; any
-whole-file problem (F01, F02, F03) stops the run with RefreshBlocked before the database is
-opened for writing, so work.duckdb stays byte for byte as it was. Then one transaction
-replaces, per (source, period), the rows of every changed file.
+One run is all-or-nothing: every new or changed file is read, normalised and keyed into a
+scratch database of the run (`.ingest-*/delta.duckdb`) first; any whole-file problem (F01,
+F02, F03) stops the run with RefreshBlocked before work.duckdb is opened for writing, so it
+stays byte for byte as it was. Then, if there is no work.duckdb yet, the scratch database
+becomes it (one rename: the first, largest load writes its rows once); else one transaction
+replaces, per (source, period), the rows of every changed file with the scratch rows.
 
 - A file whose content hash (sha256) is already recorded in raw.landing_files is not read.
 - A changed file, or another file for a loaded period (registry_202201.xlsx after
@@ -18,6 +20,7 @@ replaces, per (source, period), the rows of every changed file.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from collections import deque
@@ -40,9 +43,10 @@ from pipelines.reference import Reference, load_reference
 WORK_DB_NAME = "work.duckdb"
 F03_THRESHOLD = 0.8
 PREPARE_AHEAD = 2  # files read and normalised at once (worker threads; this machine has 2 cores)
-# The write is a stream of inserts from the spilled parquet: DuckDB needs little memory for
-# it, but by default keeps up to 80% of RAM of it in its buffer pool (6.2 GB for 48.6 M rows
-# at province; 1.7 GB under this limit, no slower: benchmarks/RESULTS.md).
+DELTA_NAME = "delta.duckdb"  # the scratch database of a run, inside its `.ingest-*` folder
+# The writes are streams of inserts: DuckDB needs little memory for them, but by default
+# keeps up to 80% of RAM of them in its buffer pool (6.2 GB for 48.6 M rows at province;
+# 1.7 GB under this limit, no slower: benchmarks/RESULTS.md).
 WRITE_MEMORY_LIMIT = "1GB"
 
 # The raw table contract (dbt_project/models/staging/_raw__sources.yml): name -> DuckDB type.
@@ -108,9 +112,9 @@ class RefreshBlocked(Exception):
 
 @dataclass
 class PreparedFile:
-    """One landing file read and normalised, not yet written. `spill` moves its keyed rows
-    to parquet files in the run's scratch folder, so a province-scale run holds one file
-    in memory at a time."""
+    """One landing file read and normalised. Once `_Delta.add` has written its keyed rows to
+    the run's scratch database, `normalised` is dropped, so a province-scale run holds a few
+    files in memory at a time."""
 
     file: LandingFile
     content_hash: str
@@ -118,7 +122,6 @@ class PreparedFile:
     rows_read: int = 0
     rows_quarantined: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    spilled: tuple[Path, Path] | None = None  # parquet of (raw rows, quarantine rows)
 
     def __post_init__(self) -> None:
         if self.normalised is not None:
@@ -128,14 +131,6 @@ class PreparedFile:
 
     def rule_counts(self) -> dict[str, int]:
         return self.counts
-
-    def spill(self, hasher: KeyedHasher, scratch: Path, index: int) -> None:
-        rows, quarantine = keyed_tables(self, hasher)
-        paths = (scratch / f"{index}-rows.parquet", scratch / f"{index}-quarantine.parquet")
-        # lz4: half zstd's time to write, the same to read; the files live for one run.
-        rows.write_parquet(paths[0], compression="lz4")
-        quarantine.write_parquet(paths[1], compression="lz4")
-        self.spilled, self.normalised = paths, None
 
 
 @dataclass
@@ -249,25 +244,81 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{table} ({body})")
 
 
-def _write(db: Path, prepared: list[PreparedFile], fingerprint: str) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
+def _writer(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    con.execute("set enable_progress_bar = false")
+    con.execute(f"set memory_limit = '{WRITE_MEMORY_LIMIT}'")
+    # Rows of one file need not keep their order (every reader orders or groups them):
+    # without it DuckDB's insert skips its order-preserving batches; on 8 M rows the
+    # write took 9.9 s instead of 14.3 s and the file was a third smaller.
+    con.execute("set preserve_insertion_order = false")
+    return con
+
+
+class _Delta:
+    """The keyed rows of this run's files, written as each file is ready into a DuckDB file
+    of the run's scratch folder (the raw schema, nothing else): the writing overlaps the
+    reading of the next files, and a first load's rows are written once (it becomes
+    work.duckdb). Rows of a file that turns out blocked never reach work.duckdb."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.con = _writer(path)
+        create_raw_tables(self.con)
+
+    def add(self, prepared: PreparedFile, hasher: KeyedHasher) -> None:
+        rows, quarantine = keyed_tables(prepared, hasher)
+        for table, frame in ((ROWS_TABLE[prepared.file.source], rows), ("quarantine_rows", quarantine)):
+            if frame.height:
+                self.con.register("_frame", frame)
+                try:
+                    self.con.execute(f"insert into raw.{table} by name select * from _frame")
+                finally:
+                    self.con.unregister("_frame")
+        prepared.normalised = None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _landing_rows(prepared: list[PreparedFile]) -> list[list]:
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    con = duckdb.connect(str(db))
+    return [[p.file.source, p.file.relative, p.file.period, p.content_hash, p.rows_read, p.rows_quarantined,
+             loaded_at] for p in prepared]
+
+
+_META = ("insert into raw.warehouse_meta select 'key_fingerprint', ? "
+         "where not exists (select 1 from raw.warehouse_meta where setting = 'key_fingerprint')")
+
+
+def _first_load(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str) -> None:
+    """No work.duckdb yet: the scratch database gets the bookkeeping and becomes it."""
+    con = delta.con
+    con.execute(_META, [fingerprint])
+    rows = _landing_rows(prepared)
+    if rows:
+        con.executemany("insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("checkpoint")
+    delta.close()
+    fd = os.open(delta.path, os.O_RDONLY)
     try:
-        con.execute("set enable_progress_bar = false")
-        con.execute(f"set memory_limit = '{WRITE_MEMORY_LIMIT}'")
-        # Rows of one file need not keep their order (every reader orders or groups them):
-        # without it DuckDB's insert skips its order-preserving batches; on 8 M rows the
-        # write took 9.9 s instead of 14.3 s and the file was a third smaller.
-        con.execute("set preserve_insertion_order = false")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(delta.path, db)
+
+
+def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str) -> None:
+    """One transaction on work.duckdb: the periods of the changed files replaced by their
+    rows in the scratch database."""
+    delta.close()
+    con = _writer(db)
+    try:
+        con.execute(f"attach '{delta.path}' as delta (read_only)")
         con.execute("begin transaction")
         try:
             create_raw_tables(con)
-            con.execute(
-                "insert into raw.warehouse_meta select 'key_fingerprint', ? "
-                "where not exists (select 1 from raw.warehouse_meta where setting = 'key_fingerprint')",
-                [fingerprint],
-            )
+            con.execute(_META, [fingerprint])
             for p in prepared:
                 f = p.file
                 period = int(f.period) if f.source == "survey" else f.period
@@ -276,16 +327,11 @@ def _write(db: Path, prepared: list[PreparedFile], fingerprint: str) -> None:
                 con.execute("delete from raw.quarantine_rows where source = ? and period = ?",
                             [f.source, f.period])
                 con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
-                rows_path, quarantine_path = p.spilled
-                con.execute(f"insert into raw.{ROWS_TABLE[f.source]} by name select * from read_parquet(?)",
-                            [str(rows_path)])
-                con.execute("insert into raw.quarantine_rows by name select * from read_parquet(?)",
-                            [str(quarantine_path)])
-                con.execute(
-                    "insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)",
-                    [f.source, f.relative, f.period, p.content_hash, p.rows_read, p.rows_quarantined,
-                     loaded_at],
-                )
+            for table in sorted({ROWS_TABLE[p.file.source] for p in prepared} | {"quarantine_rows"}):
+                con.execute(f"insert into raw.{table} by name select * from delta.raw.{table}")
+            rows = _landing_rows(prepared)
+            if rows:
+                con.executemany("insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)", rows)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -368,26 +414,34 @@ def ingest(
     problems += duplicate_periods([f for f, _ in changed])
 
     reference = reference or load_reference()
-    # Keyed rows wait in parquet inside the (private) warehouse folder until every file
-    # has passed; a hidden folder, removed whatever happens.
-    scratch_parent = warehouse if warehouse.is_dir() else None
-    if scratch_parent:  # a killed run's scratch (keyed rows): one writer per warehouse, so not in use
-        for leftover in scratch_parent.glob(".ingest-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+    # Keyed rows wait in a scratch database inside the (private) warehouse folder until
+    # every file has passed; a hidden folder, removed whatever happens. It must be on the
+    # same file system as work.duckdb, which a first load renames it to.
+    warehouse.mkdir(parents=True, exist_ok=True)
+    for leftover in warehouse.glob(".ingest-*"):  # a killed run's: one writer per warehouse, so not in use
+        shutil.rmtree(leftover, ignore_errors=True)
     hasher = KeyedHasher(secret)
-    with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".ingest-") as scratch:
-        for i, (f, outcome) in enumerate(_prepared_in_order(changed, reference)):
-            if isinstance(outcome, FileRejected):
-                problems.append(outcome)
-                continue
-            outcome.spill(hasher, Path(scratch), i)
-            report.loaded.append(outcome)
-            log(f"read {f.relative}: {outcome.rows_read} rows")
-        _check_snapshots(state, report, problems)
-        if problems:
-            raise _blocked(problems)
-        if report.loaded or state is None:
-            _write(db, report.loaded, keys.fingerprint(secret))
+    with tempfile.TemporaryDirectory(dir=warehouse, prefix=".ingest-") as scratch:
+        delta = _Delta(Path(scratch) / DELTA_NAME)
+        try:
+            for f, outcome in _prepared_in_order(changed, reference):
+                if isinstance(outcome, FileRejected):
+                    problems.append(outcome)
+                    continue
+                if not problems:  # once blocked, the rest is only checked
+                    delta.add(outcome, hasher)
+                outcome.normalised = None
+                report.loaded.append(outcome)
+                log(f"read {f.relative}: {outcome.rows_read} rows")
+            _check_snapshots(state, report, problems)
+            if problems:
+                raise _blocked(problems)
+            if state is None:
+                _first_load(db, delta, report.loaded, keys.fingerprint(secret))
+            elif report.loaded:
+                _write(db, delta, report.loaded, keys.fingerprint(secret))
+        finally:
+            delta.close()
     return report
 
 
@@ -395,7 +449,7 @@ def _prepared_in_order(
     changed: list[tuple[LandingFile, str]], reference: Reference, ahead: int = PREPARE_AHEAD
 ) -> Iterator[tuple[LandingFile, PreparedFile | FileRejected]]:
     """prepare() of each file, in order, `ahead` files at a time on worker threads while the
-    caller keys and spills the previous one. Most of polars' string work on one column runs on
+    caller keys and writes the previous one. Most of polars' string work on one column runs on
     one core, and polars releases the GIL, so two files at a time use both cores. At most
     `ahead` + 1 files are held in memory."""
 
