@@ -117,6 +117,9 @@ def per_distinct(parse: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType) -> Cal
     return lambda text: text.map_batches(run, return_dtype=dtype)
 
 
+# 17 slices and look-ups per code: checked once per distinct code (employers are few).
+_uscc_valid = per_distinct(identity.uscc_is_valid, pl.Boolean)
+
 _PARSERS = {
     "date": per_distinct(parse_date, pl.Date),
     "amount": per_distinct(parse_amount, pl.Float64),
@@ -311,7 +314,7 @@ def _checks(source: str, file_period: str, reference: Reference) -> list[_Check]
             ),
             _Check(
                 "R07",
-                needs_employer & uscc.is_not_null() & ~identity.uscc_is_valid(uscc),
+                needs_employer & uscc.is_not_null() & ~_uscc_valid(uscc),
                 _detail(header["employer_uscc"], "「", _shown(_raw("employer_uscc")), "」校验位错误或格式不符"),
             ),
         ]
