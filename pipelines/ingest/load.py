@@ -45,9 +45,10 @@ F03_THRESHOLD = 0.8
 PREPARE_AHEAD = 2  # files read and normalised at once (worker threads; this machine has 2 cores)
 DELTA_NAME = "delta.duckdb"  # the scratch database of a run, inside its `.ingest-*` folder
 # The writes are streams of inserts: DuckDB needs little memory for them, but by default
-# keeps up to 80% of RAM of them in its buffer pool (6.2 GB for 48.6 M rows at province;
-# 1.7 GB under this limit, no slower: benchmarks/RESULTS.md).
-WRITE_MEMORY_LIMIT = "1GB"
+# keeps up to 80% of RAM of them in its buffer pool (6.2 GB for 48.6 M rows at province).
+# Province ingest alone peaked at 3.6-3.8 GB under a 1 GB limit and 3.1 GB under this one,
+# in the same time within the machine's noise (benchmarks/RESULTS.md).
+WRITE_MEMORY_LIMIT = "256MB"
 
 # The raw table contract (dbt_project/models/staging/_raw__sources.yml): name -> DuckDB type.
 _ROW_PREFIX = {"source_file": "VARCHAR", "source_row": "INTEGER", "person_key": "VARCHAR"}
