@@ -244,8 +244,11 @@ def publish_floor(warehouse: Path, scratch: Path) -> dict:
         started = time.perf_counter()
         con.execute(f"attach '{warehouse / 'work.duckdb'}' as work (read_only)")
         con.execute("create schema marts")
+        # the marts' tables and views (fct_indicator_persons), as publish copies them
         for (name,) in con.execute("select table_name from duckdb_tables() where database_name = 'work' "
-                                   "and schema_name = 'marts'").fetchall():
+                                   "and schema_name = 'marts' union all select view_name from duckdb_views() "
+                                   "where database_name = 'work' and schema_name = 'marts' and not internal"
+                                   ).fetchall():
             con.execute(f'create table marts."{name}" as select * from work.marts."{name}"')
         con.execute("detach work")
         con.execute("checkpoint")

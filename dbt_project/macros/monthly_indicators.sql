@@ -3,7 +3,7 @@
     months computes only those: persons x months is the largest product of the project
     (1M persons x 60 months at province scale), and DuckDB cannot push a join on months
     from a reader down into a view. The views int_indicator__i04/5/6 take every month of
-    the indicator (int_indicator_periods); fct_indicator_persons the one month each annual
+    the indicator (int_indicator_periods); int_indicator_persons the one month each annual
     value shows; dq_reconciliation the months of its cases.
 
     `periods`: none (every month of the indicator) or the name of a relation with columns

@@ -1,76 +1,20 @@
--- Drill-down behind indicator_values (pseudonymous keys only): which persons make up the
--- numerator, the denominator and the source-side (reported) numerator of an annual figure.
--- One row per indicator, year, town and person. Yearly indicators: every year. Monthly
--- indicators (I04-I06): only the month their annual value shows (as_of_period), not every
--- month: persons x 12 months x years would be tens of millions of rows at national scale
--- and the dashboard and notebooks drill into annual figures. The monthly indicators are
--- computed for those months only (indicator_member_rows); every month's members are the
--- views intermediate.int_indicator__i04/5/6.
--- area_name is a town: the registry town for in_denominator / in_numerator, the source's
--- town for in_reported_numerator (a person can appear under two towns). The district is
--- all rows: distinct person_key. The members are computed on person_hash
--- (macros/person_hash.sql) and get their published person_key from int_person_keys after
--- the grouping.
-with annual_periods as (
-    select indicator_code, period, as_of_period
-    from {{ ref('int_indicator_periods') }}
-    where period_kind = 'year' and as_of_period is not null
-),
-
-as_of_months as (
-    select indicator_code, as_of_period as period from annual_periods
-),
-
-members as (
-    select
-        annual_periods.indicator_code,
-        annual_periods.period,
-        annual_periods.as_of_period,
-        members.town as area_name,
-        members.person_hash,
-        members.side,
-        members.in_denominator,
-        members.in_numerator,
-        members.numerator_units,
-        members.numerator_amount,
-        members.denominator_amount
-    from (
-        {{ indicator_member_rows('as_of_months') }}
-    ) as members
-    inner join annual_periods
-        on annual_periods.indicator_code = members.indicator_code
-        and annual_periods.as_of_period = members.period
-),
-
-persons as (
-    select
-        indicator_code,
-        period,
-        as_of_period,
-        area_name,
-        person_hash,
-        -- false for count indicators (I02, I03, I13), which have no denominator
-        coalesce(bool_or(in_denominator) filter (where side = 'official'), false) as in_denominator,
-        coalesce(bool_or(in_numerator) filter (where side = 'official'), false) as in_numerator,
-        coalesce(bool_or(side = 'reported'), false) as in_reported_numerator,
-        coalesce(sum(numerator_units) filter (where side = 'official'), 0) as numerator_units,
-        sum(numerator_amount) filter (where side = 'official') as numerator_amount,
-        sum(denominator_amount) filter (where side = 'official') as denominator_amount
-    from members
-    group by indicator_code, period, as_of_period, area_name, person_hash
-)
+-- Drill-down behind indicator_values (pseudonymous keys only): int_indicator_persons with
+-- each person_hash turned back into the published person_key (int_person_keys). A view:
+-- the publish step writes it, keys and all, into analytics.duckdb as a table; the tests of
+-- its rows run on int_indicator_persons.
+{{ config(materialized='view') }}
 
 select
-    cast(persons.indicator_code as varchar) as indicator_code,
-    cast(persons.period as varchar) as period,
-    cast(persons.as_of_period as varchar) as as_of_period,
-    cast(persons.area_name as varchar) as area_name,
+    persons.indicator_code,
+    persons.period,
+    persons.as_of_period,
+    persons.area_name,
     cast(keys.person_key as varchar) as person_key,
     persons.in_denominator,
     persons.in_numerator,
     persons.in_reported_numerator,
-    cast(persons.numerator_units as integer) as numerator_units,
-    cast(persons.numerator_amount as double) as numerator_amount,
-    cast(persons.denominator_amount as double) as denominator_amount
-from persons
+    persons.numerator_units,
+    persons.numerator_amount,
+    persons.denominator_amount
+from {{ ref('int_indicator_persons') }} as persons
 inner join {{ ref('int_person_keys') }} as keys on keys.person_hash = persons.person_hash

@@ -4,7 +4,7 @@
 -- Months: int_indicator_periods (first month .. newest employment snapshot).
 -- No reported_value. A view: persons x months is large and only read aggregated.
 -- The definition is macros/monthly_indicators.sql (employment_rate_indicator), which
--- fct_indicator_persons and dq_reconciliation call for the months they need.
+-- int_indicator_persons and dq_reconciliation call for the months they need.
 {{ config(materialized='view') }}
 
 {{ monthly_indicator('I04') }}

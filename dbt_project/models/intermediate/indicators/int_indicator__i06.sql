@@ -6,7 +6,7 @@
 --   ledger's 发放镇街, with no registry condition.
 -- Months: every month with a subsidy ledger (int_indicator_periods).
 -- A view: persons x months is large and only read aggregated. The definition is
--- macros/monthly_indicators.sql (monthly_allowance_indicator), which fct_indicator_persons
+-- macros/monthly_indicators.sql (monthly_allowance_indicator), which int_indicator_persons
 -- and dq_reconciliation call for the months they need.
 {{ config(materialized='view') }}
 
