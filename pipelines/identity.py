@@ -173,6 +173,7 @@ class KeyedHasher:
     def __init__(self, secret: bytes):
         self._secret = secret
         self._known = pl.DataFrame(schema={"_h": pl.UInt64, "_value": pl.String, "key": pl.String})
+        self._exact_keys: list[pl.Series] = []  # keys issued by _exact, which _known does not keep
 
     def __call__(self, values: pl.Series) -> pl.Series:
         frame = values.rename("value").to_frame().with_columns(_h=pl.col("value").hash())
@@ -190,9 +191,14 @@ class KeyedHasher:
         self._known = pl.concat([self._known, added.select(self._known.columns)], rechunk=False)
         return keys.fill_null(values.replace_strict(new, added.get_column("key"), default=None))
 
+    def issued(self) -> pl.Series:
+        """Every key this hasher has returned, once each."""
+        return pl.concat([self._known.get_column("key"), *self._exact_keys]).unique().rename("key")
+
     def _exact(self, values: pl.Series) -> pl.Series:
         distinct = values.drop_nulls().unique()
         keys = pl.DataFrame({"value": distinct, "key": hmac_hex(self._secret, distinct)})
+        self._exact_keys.append(keys.get_column("key"))
         return values.rename("value").to_frame().join(keys, on="value", how="left", maintain_order="left").get_column("key")
 
 

@@ -84,6 +84,11 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "source": "VARCHAR", "source_file": "VARCHAR", "period": "VARCHAR", "content_hash": "VARCHAR",
         "rows_read": "INTEGER", "rows_quarantined": "INTEGER", "loaded_at": "TIMESTAMP",
     },
+    # Every person_key ever written into the tables above, once: dbt maps its 64-bit
+    # person_hash back to the key from these ~1 M rows instead of scanning every source row
+    # (int_person_keys). Keys are added, never removed (a key whose rows were replaced maps
+    # nobody's hash).
+    "person_keys": {"person_key": "VARCHAR"},
     # Not a dbt source: the fingerprint of the pseudonym key (keys.py).
     "warehouse_meta": {"setting": "VARCHAR", "value": "VARCHAR"},
 }
@@ -159,9 +164,11 @@ def _typed(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return frame.select(pl.col(name).cast(_POLARS_TYPE[kind]) for name, kind in columns.items())
 
 
-def keyed_tables(prepared: PreparedFile, hasher: KeyedHasher) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows for raw.<source>_rows, rows for raw.quarantine_rows): IDs as person_key,
-    certificate numbers as cert_key, names never selected."""
+def keyed_tables(
+    prepared: PreparedFile, hasher: KeyedHasher, cert_hasher: KeyedHasher
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows for raw.<source>_rows, rows for raw.quarantine_rows): IDs as person_key
+    (`hasher`), certificate numbers as cert_key (`cert_hasher`), names never selected."""
     file, frame = prepared.file, prepared.normalised
     valid_id = frame.select(pl.when(pl.col("id_valid")).then(pl.col("id_normalised"))).to_series()
     frame = frame.with_columns(
@@ -169,7 +176,7 @@ def keyed_tables(prepared: PreparedFile, hasher: KeyedHasher) -> tuple[pl.DataFr
         source_file=pl.lit(file.relative),
     )
     if "cert_no" in frame.columns:
-        frame = frame.with_columns(cert_key=hasher(frame.get_column("cert_no")))
+        frame = frame.with_columns(cert_key=cert_hasher(frame.get_column("cert_no")))
     quarantined = pl.col(QUARANTINE_RULE).is_not_null()
 
     period_value = int(file.period) if file.source == "survey" else file.period
@@ -212,6 +219,7 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 class _State:
     fingerprint: str | None
     landing_files: pl.DataFrame
+    has_person_keys: bool  # False in a warehouse built before raw.person_keys existed
 
 
 def _read_state(db: Path) -> _State | None:
@@ -229,7 +237,7 @@ def _read_state(db: Path) -> _State | None:
             stored = _frame(con, "select * from raw.landing_files")
             if stored.height:
                 files = _typed(stored, "landing_files")
-        return _State(fingerprint, files)
+        return _State(fingerprint, files, _table_exists(con, "person_keys"))
     finally:
         con.close()
 
@@ -243,6 +251,17 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             for name, kind in columns.items()
         )
         con.execute(f"create table if not exists raw.{table} ({body})")
+
+
+def add_missing_person_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """raw.person_keys gains the person_keys of the raw tables it lacks: for a warehouse
+    built before it existed, and for tests that write raw rows directly."""
+    written = " union ".join(f"select person_key from raw.{t}" for t in (*ROWS_TABLE.values(), "quarantine_rows"))
+    con.execute(
+        f"insert into raw.person_keys select written.person_key from ({written}) as written "
+        "anti join raw.person_keys as known on known.person_key = written.person_key "
+        "where written.person_key is not null"
+    )
 
 
 def _writer(path: Path) -> duckdb.DuckDBPyConnection:
@@ -262,13 +281,14 @@ class _Delta:
     reading of the next files, and a first load's rows are written once (it becomes
     work.duckdb). Rows of a file that turns out blocked never reach work.duckdb."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, secret: bytes):
         self.path = path
+        self.persons, self.certificates = KeyedHasher(secret), KeyedHasher(secret)
         self.con = _writer(path)
         create_raw_tables(self.con)
 
-    def add(self, prepared: PreparedFile, hasher: KeyedHasher) -> None:
-        rows, quarantine = keyed_tables(prepared, hasher)
+    def add(self, prepared: PreparedFile) -> None:
+        rows, quarantine = keyed_tables(prepared, self.persons, self.certificates)
         for table, frame in ((ROWS_TABLE[prepared.file.source], rows), ("quarantine_rows", quarantine)):
             if frame.height:
                 self.con.register("_frame", frame)
@@ -276,7 +296,11 @@ class _Delta:
                     self.con.execute(f"insert into raw.{table} by name select * from _frame")
                 finally:
                     self.con.unregister("_frame")
-        prepared.normalised = None
+
+    def add_person_keys(self) -> None:
+        """raw.person_keys: every person_key of this run's rows, once."""
+        keys = self.persons.issued().to_frame("person_key")  # noqa: F841 (read by DuckDB below)
+        self.con.execute("insert into raw.person_keys select person_key from keys")
 
     def close(self) -> None:
         self.con.close()
@@ -294,6 +318,7 @@ _META = ("insert into raw.warehouse_meta select 'key_fingerprint', ? "
 
 def _first_load(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str) -> None:
     """No work.duckdb yet: the scratch database gets the bookkeeping and becomes it."""
+    delta.add_person_keys()
     con = delta.con
     con.execute(_META, [fingerprint])
     rows = _landing_rows(prepared)
@@ -309,13 +334,16 @@ def _first_load(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerpri
     os.replace(delta.path, db)
 
 
-def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str) -> None:
+def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str, has_person_keys: bool) -> None:
     """One transaction on work.duckdb: the periods of the changed files replaced by their
-    rows in the scratch database."""
+    rows in the scratch database. A warehouse built before raw.person_keys existed gets it
+    filled from its raw tables first."""
+    delta.add_person_keys()
     delta.close()
     con = _writer(db)
     try:
-        con.execute(f"attach '{delta.path}' as delta (read_only)")
+        quoted = str(delta.path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as delta (read_only)")
         con.execute("begin transaction")
         try:
             create_raw_tables(con)
@@ -330,6 +358,10 @@ def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: s
                 con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
             for table in sorted({ROWS_TABLE[p.file.source] for p in prepared} | {"quarantine_rows"}):
                 con.execute(f"insert into raw.{table} by name select * from delta.raw.{table}")
+            if not has_person_keys:
+                add_missing_person_keys(con)
+            con.execute("insert into raw.person_keys select person_key from delta.raw.person_keys "
+                        "anti join raw.person_keys using (person_key)")
             rows = _landing_rows(prepared)
             if rows:
                 con.executemany("insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -421,17 +453,16 @@ def ingest(
     warehouse.mkdir(parents=True, exist_ok=True)
     for leftover in warehouse.glob(".ingest-*"):  # a killed run's: one writer per warehouse, so not in use
         shutil.rmtree(leftover, ignore_errors=True)
-    hasher = KeyedHasher(secret)
     with tempfile.TemporaryDirectory(dir=warehouse, prefix=".ingest-") as scratch:
-        delta = _Delta(Path(scratch) / DELTA_NAME)
+        delta = _Delta(Path(scratch) / DELTA_NAME, secret)
         try:
             for f, outcome in _prepared_in_order(changed, reference):
                 if isinstance(outcome, FileRejected):
                     problems.append(outcome)
                     continue
                 if not problems:  # once blocked, the rest is only checked
-                    delta.add(outcome, hasher)
-                outcome.normalised = None
+                    delta.add(outcome)
+                outcome.normalised = None  # written: a few files in memory at a time
                 report.loaded.append(outcome)
                 log(f"read {f.relative}: {outcome.rows_read} rows")
             _check_snapshots(state, report, problems)
@@ -439,8 +470,8 @@ def ingest(
                 raise _blocked(problems)
             if state is None:
                 _first_load(db, delta, report.loaded, keys.fingerprint(secret))
-            elif report.loaded:
-                _write(db, delta, report.loaded, keys.fingerprint(secret))
+            elif report.loaded or not state.has_person_keys:
+                _write(db, delta, report.loaded, keys.fingerprint(secret), state.has_person_keys)
         finally:
             delta.close()
     return report

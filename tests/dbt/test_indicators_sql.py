@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.load import create_raw_tables
+from pipelines.ingest.load import add_missing_person_keys, create_raw_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -238,6 +238,7 @@ def load_raw(db_path: Path) -> None:
         for i, row in enumerate(rows)
     ]
     con.executemany(f"insert into raw.survey_rows values ({', '.join(['?'] * 16)})", survey)
+    add_missing_person_keys(con)  # as ingestion keeps raw.person_keys
     con.close()
 
 

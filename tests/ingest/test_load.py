@@ -289,6 +289,54 @@ def test_a_redelivered_ledger_month_replaces_it_and_never_double_counts(folders)
     assert tables(warehouse) == first
 
 
+_DISTINCT_KEYS = ("select count(distinct person_key) from (select person_key from raw.registry_rows union all "
+                  "select person_key from raw.subsidy_rows union all select person_key from raw.quarantine_rows)")
+
+
+def test_a_warehouse_without_person_keys_gets_them_on_the_next_run(folders):
+    """raw.person_keys came after the first warehouses: the next ingestion fills it from the
+    raw tables, also when no file changed."""
+    landing, warehouse = folders
+    write_csv(landing, "registry", "registry_202201.csv", [registry_row(1), registry_row(2)])
+    write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1), subsidy_row(3, "0")])
+    ingest(landing, warehouse)
+    keys_before = query(warehouse, "select person_key from raw.person_keys order by 1")
+    con = duckdb.connect(str(work_db(warehouse)))
+    try:
+        con.execute("drop table raw.person_keys")
+    finally:
+        con.close()
+    report = ingest(landing, warehouse)
+    assert report.loaded == []
+    assert query(warehouse, "select person_key from raw.person_keys order by 1") == keys_before
+    assert len(keys_before) == 3 == query(warehouse, _DISTINCT_KEYS)[0][0]
+
+
+def test_a_first_load_and_a_later_load_write_the_same_rows_and_leave_no_scratch(tmp_path):
+    """A first load turns the run's scratch database into work.duckdb; a later load inserts
+    from it into work.duckdb. Both give the rows one load of everything gives."""
+    landing = tmp_path / "landing"
+    write_csv(landing, "registry", "registry_202201.csv", [registry_row(1), registry_row(2)])
+    write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1), subsidy_row(2, "0")])
+    in_steps, at_once = tmp_path / "in_steps", tmp_path / "at_once"
+    ingest(landing, in_steps, env_key="a shared key")
+    write_csv(landing, "subsidy", "subsidy_202202.csv", [subsidy_row(1, 发放年月="202202"), subsidy_row(3, "x")])
+    report = ingest(landing, in_steps, env_key="a shared key")
+    assert [p.file.relative for p in report.loaded] == ["subsidy/subsidy_202202.csv"]
+    ingest(landing, at_once, env_key="a shared key")
+
+    def without_load_times(warehouse):
+        found = tables(warehouse)
+        found["landing_files"] = [row[:-1] for row in found["landing_files"]]  # loaded_at
+        return found
+
+    assert without_load_times(in_steps) == without_load_times(at_once)
+    assert query(in_steps, "select count(*) from raw.quarantine_rows") == [(2,)]
+    assert query(in_steps, "select count(*) from raw.person_keys") == [(3,)] == query(in_steps, _DISTINCT_KEYS)
+    # no key file (the key came from the environment), no scratch folder, no WAL
+    assert sorted(p.name for p in in_steps.iterdir()) == ["work.duckdb"]
+
+
 def test_registry_snapshots_are_all_kept_and_a_vanished_file_keeps_its_rows(folders):
     landing, warehouse = folders
     write_csv(landing, "registry", "registry_202201.csv", [registry_row(1), registry_row(2)])

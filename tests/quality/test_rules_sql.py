@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.load import create_raw_tables
+from pipelines.ingest.load import add_missing_person_keys, create_raw_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -142,6 +142,7 @@ def load_raw(db_path: Path) -> None:
     con.executemany("insert into raw.quarantine_rows values (?, ?, ?, ?, ?, ?, ?)", [
         (source, f"{source}/{source}_{period}.csv", period, 9, rule, f"{rule} 原因", key)
         for source, period, rule, key in QUARANTINE])
+    add_missing_person_keys(con)  # as ingestion keeps raw.person_keys
     con.close()
 
 
