@@ -2,8 +2,14 @@
 
 Great Expectations takes about 7 s to import and dbt about 4 s (plus 0.4 s to read the
 prepared manifest); ingestion spends most of its time in polars and DuckDB, which release
-the GIL, so on two cores the imports cost the refresh almost nothing. A step that needs
-them calls `wait()` first, so no import ever runs in two threads at once.
+the GIL, so on two cores the imports cost the refresh almost nothing.
+
+Nothing else may import or use a module while this thread is importing it: Python hands a
+second thread a half-imported module. A refresh once failed so, when Dagster's storage
+queried through `sqlalchemy.orm` at the start of the dbt step while GX was importing it
+(ingestion had little to do and finished first). So the ingestion step imports
+`sqlalchemy.orm` before `start()` and calls `wait()` before it returns, and a step that
+needs the libraries calls `wait()` first.
 """
 
 from __future__ import annotations

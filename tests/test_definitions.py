@@ -91,3 +91,26 @@ def test_a_blocked_refresh_fails_the_run_and_writes_nothing(tmp_path):
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "subsidy_2022.csv" in str(failure.event_specific_data.error)
     assert not work_db(warehouse).exists()
+
+
+def test_the_ingestion_step_ends_after_the_background_imports(tmp_path):
+    """warm_up: the ingestion step starts the imports of dbt and GX in a thread and waits for
+    them before it returns, so Dagster's own work between steps never uses a module that
+    thread is half-way through importing. A fresh interpreter: a one-row landing folder is
+    read long before GX is imported."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    write_subsidy(landing, "subsidy_202201.csv", [[ID, "张三", "困难残疾人生活补贴", "202201", "500", "锦屏街道"]])
+    code = (
+        "import sys, dagster as dg\n"
+        "from pipelines import warm_up\n"
+        "from pipelines.ingest.assets import ingest_assets\n"
+        "from pipelines.resources import WarehouseResource\n"
+        "resource = WarehouseResource(landing_dir=sys.argv[1], warehouse_dir=sys.argv[2])\n"
+        "assert dg.materialize([ingest_assets()], resources={'warehouse': resource}).success\n"
+        "assert warm_up._thread is not None and not warm_up._thread.is_alive(), 'still importing'\n"
+        "assert warm_up._failure is None, repr(warm_up._failure)\n"
+        "assert {'great_expectations', 'pipelines.quality.custom_expectations', 'dbt'} <= set(sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(landing), str(warehouse)], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]

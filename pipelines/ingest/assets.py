@@ -36,6 +36,8 @@ def ingest_assets() -> dg.AssetsDefinition:
     @dg.multi_asset(specs=specs, name="ingest_landing_files", can_subset=False)
     def ingest_landing_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         """Read new and changed landing files, quarantine bad rows, pseudonymise, load raw tables."""
+        import sqlalchemy.orm  # noqa: F401  (see warm_up: Dagster's storage uses it, GX imports it)
+
         from pipelines import warm_up
         from pipelines.ingest import read  # noqa: F401  (imported here, before the warm-up's imports)
         from pipelines.ingest.keys import PseudonymKeyError
@@ -51,6 +53,7 @@ def ingest_assets() -> dg.AssetsDefinition:
         except PseudonymKeyError as refused:
             context.log.error(str(refused))
             raise dg.Failure(description=str(refused)) from refused
+        warm_up.wait()  # before Dagster records this step and starts the next (warm_up)
         context.log.info(
             f"loaded {len(report.loaded)} file(s), {len(report.unchanged)} unchanged, "
             f"{report.quarantined()} row(s) quarantined"
