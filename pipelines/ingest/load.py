@@ -38,6 +38,7 @@ from pipelines.ingest import keys
 from pipelines.ingest.landing import LandingFile, content_hash, discover, snapshot_drops
 from pipelines.ingest.normalise import QUARANTINE_REASON, QUARANTINE_RULE, normalise, rule_counts
 from pipelines.ingest.read import FileRejected, read_extract
+from pipelines.publish import fsync
 from pipelines.reference import Reference, load_reference
 
 WORK_DB_NAME = "work.duckdb"
@@ -306,10 +307,12 @@ class _Delta:
         self.con.close()
 
 
-def _landing_rows(prepared: list[PreparedFile]) -> list[list]:
+def _record_landing_files(con: duckdb.DuckDBPyConnection, prepared: list[PreparedFile]) -> None:
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    return [[p.file.source, p.file.relative, p.file.period, p.content_hash, p.rows_read, p.rows_quarantined,
+    rows = [[p.file.source, p.file.relative, p.file.period, p.content_hash, p.rows_read, p.rows_quarantined,
              loaded_at] for p in prepared]
+    if rows:
+        con.executemany("insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 _META = ("insert into raw.warehouse_meta select 'key_fingerprint', ? "
@@ -321,16 +324,10 @@ def _first_load(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerpri
     delta.add_person_keys()
     con = delta.con
     con.execute(_META, [fingerprint])
-    rows = _landing_rows(prepared)
-    if rows:
-        con.executemany("insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)", rows)
+    _record_landing_files(con, prepared)
     con.execute("checkpoint")
     delta.close()
-    fd = os.open(delta.path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync(delta.path)
     os.replace(delta.path, db)
 
 
@@ -362,9 +359,7 @@ def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: s
                 add_missing_person_keys(con)
             con.execute("insert into raw.person_keys select person_key from delta.raw.person_keys "
                         "anti join raw.person_keys using (person_key)")
-            rows = _landing_rows(prepared)
-            if rows:
-                con.executemany("insert into raw.landing_files values (?, ?, ?, ?, ?, ?, ?)", rows)
+            _record_landing_files(con, prepared)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
