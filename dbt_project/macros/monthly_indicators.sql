@@ -151,3 +151,154 @@ reported as (
 
 {{ indicator_members(indicator_code) }}
 {%- endmacro %}
+
+{#- The monthly indicators as counts per month and town, for indicator_values, without
+    the persons x months product of the views above (1M persons x 60 months at province).
+
+    Being in a monthly denominator at a month end d is, per person, one interval of time:
+    active at d (first_issue_date <= d, and not cancelled by d) and, for I04, aged 16-59
+    at d (the 16th birthday <= d < the 60th). As d is a month end, "x <= d" is
+    "last_day(x) <= d": each person starts counting at the month end starts_at and stops
+    at ends_at (null: never stops). A month's denominator in a town is then the sum of
+    +1 at every starts_at and -1 at every ends_at up to that month end.
+    The numerator is the numerator's source rows (paid, employed) whose person is in that
+    interval; the reported numerator is the ledger's persons per its own town, as in the
+    views. The views stay the definition: the test monthly_counts_match_the_views (tag
+    sql_shape) compares both for every month. -#}
+
+{#- One row per person who is ever in the monthly denominator of `indicator_code`:
+    person_hash, town (registry), starts_at, ends_at (month ends; ends_at null if never). -#}
+{% macro monthly_denominator_intervals(indicator_code) -%}
+{%- set cancelled = "case when persons.status = '注销' then persons.cancel_date end" -%}
+{%- if indicator_code == 'I04' -%}
+    {%- set starts = "greatest(persons.first_issue_date, cast(persons.birth_date + interval 16 year as date))" -%}
+    {%- set ends = "least(coalesce(" ~ cancelled ~ ", date '9999-12-31'), cast(persons.birth_date + interval 60 year as date))" -%}
+{%- else -%}
+    {%- set starts = "persons.first_issue_date" -%}
+    {%- set ends = "coalesce(" ~ cancelled ~ ", date '9999-12-31')" -%}
+{%- endif %}
+select
+    person_hash,
+    town,
+    last_day(starts) as starts_at,
+    case when ends < date '9999-12-31' then last_day(ends) end as ends_at
+from (
+    select persons.person_hash, persons.town, {{ starts }} as starts, {{ ends }} as ends
+    from {{ ref('int_persons') }} as persons
+    {%- if indicator_code in ('I05', 'I06') %}
+    inner join {{ ref('int_person_eligibility') }} as eligibility
+        on eligibility.person_hash = persons.person_hash
+    where eligibility.{{ 'is_i05_target' if indicator_code == 'I05' else 'is_i06_target' }}
+    {%- endif %}
+) as intervals
+where starts is not null and ends > starts
+{%- endmacro %}
+
+{#- indicator_code, period, area_name (a town, or the district), denominator_persons,
+    numerator_persons, reported_persons for every month of the indicator. -#}
+{% macro monthly_indicator_counts(indicator_code) -%}
+{%- set subsidy_type = {'I05': '困难残疾人生活补贴', 'I06': '重度残疾人护理补贴'}.get(indicator_code) -%}
+select * from (
+    with months as (
+        {{ indicator_months(indicator_code) }}
+    ),
+
+    intervals as (
+        {{ monthly_denominator_intervals(indicator_code) }}
+    ),
+
+    events as (
+        select town, month_end, sum(delta) as delta
+        from (
+            select town, starts_at as month_end, 1 as delta from intervals
+            union all
+            select town, ends_at as month_end, -1 as delta from intervals where ends_at is not null
+        ) as changes
+        group by town, month_end
+    ),
+
+    denominator as (
+        select months.period, events.town, sum(events.delta) as persons
+        from months
+        inner join events on events.month_end <= months.month_end
+        group by months.period, events.town
+    ),
+
+    numerator_source as (
+        {%- if indicator_code == 'I04' %}
+        select employed.period, employed.person_hash, months.month_end
+        from {{ ref('int_employment_at_month_end') }} as employed
+        inner join months on months.period = employed.period
+        {%- else %}
+        select distinct payments.pay_period as period, payments.person_hash, months.month_end
+        from {{ ref('int_subsidy_payments') }} as payments
+        inner join months on months.period = payments.pay_period
+        where payments.subsidy_type = '{{ subsidy_type }}'
+        {%- endif %}
+    ),
+
+    numerator as (
+        select numerator_source.period, intervals.town, count(*) as persons
+        from numerator_source
+        inner join intervals on intervals.person_hash = numerator_source.person_hash
+        where intervals.starts_at <= numerator_source.month_end
+            and (intervals.ends_at is null or numerator_source.month_end < intervals.ends_at)
+        group by numerator_source.period, intervals.town
+    ),
+
+    reported as (
+        {%- if subsidy_type %}
+        select distinct payments.pay_period as period, payments.person_hash, payments.town
+        from {{ ref('int_subsidy_payments') }} as payments
+        where payments.subsidy_type = '{{ subsidy_type }}'
+            and payments.pay_period in (select period from months)
+        {%- else %}
+        select cast(null as varchar) as period, cast(null as ubigint) as person_hash, cast(null as varchar) as town
+        where false
+        {%- endif %}
+    ),
+
+    by_town as (
+        select
+            coalesce(denominator.period, numerator.period, reported_by_town.period) as period,
+            coalesce(denominator.town, numerator.town, reported_by_town.town) as town,
+            coalesce(denominator.persons, 0) as denominator_persons,
+            coalesce(numerator.persons, 0) as numerator_persons,
+            coalesce(reported_by_town.persons, 0) as reported_persons
+        from denominator
+        full join numerator
+            on numerator.period = denominator.period and numerator.town = denominator.town
+        full join (
+            select period, town, count(*) as persons from reported group by period, town
+        ) as reported_by_town
+            on reported_by_town.period = coalesce(denominator.period, numerator.period)
+            and reported_by_town.town = coalesce(denominator.town, numerator.town)
+    ),
+
+    reported_in_district as (
+        -- each ID once, whichever towns listed it
+        select period, count(distinct person_hash) as persons from reported group by period
+    ),
+
+    district as (
+        select
+            months.period,
+            coalesce(sum(by_town.denominator_persons), 0) as denominator_persons,
+            coalesce(sum(by_town.numerator_persons), 0) as numerator_persons,
+            coalesce(max(reported_in_district.persons), 0) as reported_persons
+        from months
+        left join by_town on by_town.period = months.period
+        left join reported_in_district on reported_in_district.period = months.period
+        group by months.period
+    )
+
+    select '{{ indicator_code }}' as indicator_code, period, town as area_name,
+        denominator_persons, numerator_persons, reported_persons
+    from by_town
+    where town is not null
+    union all
+    select '{{ indicator_code }}', period, '{{ var("district_name") }}',
+        denominator_persons, numerator_persons, reported_persons
+    from district
+)
+{%- endmacro %}

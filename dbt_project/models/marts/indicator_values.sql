@@ -9,6 +9,7 @@
 --   reported_value: ratio -> 100 * source-side persons / the official denominator;
 --                   I13 -> the source-side count; I01-I04 -> null.
 -- Annual rows of monthly indicators show the latest month of the year (as_of_period).
+-- The monthly indicators (I04-I06) come counted: int_monthly_indicator_counts.
 with frame as (
     select
         periods.indicator_code,
@@ -27,13 +28,15 @@ catalogue as (
 ),
 
 members as (
-    -- read twice below: DuckDB materialises it, so the views are computed once. Forced
-    -- inline (`not materialized`) it was slower (province 64 s -> 75 s) at the same peak.
+    -- the yearly indicators' person rows (tables; DuckDB drops the monthly views from the
+    -- stacked view under this filter). The monthly indicators are counted without their
+    -- persons x months product: int_monthly_indicator_counts.
     select * from {{ ref('int_indicator_members') }}
+    where indicator_code not in ('{{ monthly_indicator_codes() | join("', '") }}')
 ),
 
 grouped as (
-    -- one pass over the members (they include large views), two groupings:
+    -- one pass over the members, two groupings:
     --   district: every person once (each person has one official row per period)
     --   towns:    official by the town of the person's registry row,
     --             reported by the source's own town column: one row per person and town
@@ -77,6 +80,17 @@ aggregated as (
     left join reported_in_district
         on reported_in_district.indicator_code = grouped.indicator_code
         and reported_in_district.period = grouped.period
+    union all
+    select
+        indicator_code,
+        period,
+        area_name,
+        denominator_persons,
+        numerator_persons as numerator_units,
+        cast(null as double) as numerator_amount,
+        cast(null as double) as denominator_amount,
+        reported_persons
+    from {{ ref('int_monthly_indicator_counts') }}
 ),
 
 figures as (
