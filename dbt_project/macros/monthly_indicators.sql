@@ -11,10 +11,9 @@
 {% macro monthly_indicator(indicator_code, periods=none) -%}
     {%- if indicator_code == 'I04' -%}
         {{ employment_rate_indicator(periods) }}
-    {%- elif indicator_code == 'I05' -%}
-        {{ monthly_allowance_indicator('I05', '困难残疾人生活补贴', 'is_i05_target', periods) }}
-    {%- elif indicator_code == 'I06' -%}
-        {{ monthly_allowance_indicator('I06', '重度残疾人护理补贴', 'is_i06_target', periods) }}
+    {%- elif indicator_code in monthly_allowances() -%}
+        {%- set allowance = monthly_allowances()[indicator_code] -%}
+        {{ monthly_allowance_indicator(indicator_code, allowance.subsidy_type, allowance.target_flag, periods) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error('not a monthly indicator: ' ~ indicator_code) }}
     {%- endif -%}
@@ -22,6 +21,15 @@
 
 {% macro monthly_indicator_codes() -%}
     {{ return(['I04', 'I05', 'I06']) }}
+{%- endmacro %}
+
+{#- The monthly allowance indicators: the ledger's subsidy type they pay and the target
+    group (a flag of int_person_eligibility) of their denominator. -#}
+{% macro monthly_allowances() -%}
+    {{ return({
+        'I05': {'subsidy_type': '困难残疾人生活补贴', 'target_flag': 'is_i05_target'},
+        'I06': {'subsidy_type': '重度残疾人护理补贴', 'target_flag': 'is_i06_target'},
+    }) }}
 {%- endmacro %}
 
 {#- The months CTE of a monthly indicator: period and month_end of each month wanted. -#}
@@ -185,10 +193,10 @@ select
 from (
     select persons.person_hash, persons.town, {{ starts }} as starts, {{ ends }} as ends
     from {{ ref('int_persons') }} as persons
-    {%- if indicator_code in ('I05', 'I06') %}
+    {%- if indicator_code in monthly_allowances() %}
     inner join {{ ref('int_person_eligibility') }} as eligibility
         on eligibility.person_hash = persons.person_hash
-    where eligibility.{{ 'is_i05_target' if indicator_code == 'I05' else 'is_i06_target' }}
+    where eligibility.{{ monthly_allowances()[indicator_code].target_flag }}
     {%- endif %}
 ) as intervals
 where starts is not null and ends > starts
@@ -197,7 +205,7 @@ where starts is not null and ends > starts
 {#- indicator_code, period, area_name (a town, or the district), denominator_persons,
     numerator_persons, reported_persons for every month of the indicator. -#}
 {% macro monthly_indicator_counts(indicator_code) -%}
-{%- set subsidy_type = {'I05': '困难残疾人生活补贴', 'I06': '重度残疾人护理补贴'}.get(indicator_code) -%}
+{%- set subsidy_type = monthly_allowances()[indicator_code].subsidy_type if indicator_code in monthly_allowances() else none -%}
 select * from (
     with months as (
         {{ indicator_months(indicator_code) }}
