@@ -232,16 +232,29 @@ select * from (
         group by months.period, events.town
     ),
 
+    reported as (
+        -- the ledger's persons per its own town (one scan of the payments: the numerator's
+        -- paid persons come from here too)
+        {%- if subsidy_type %}
+        select distinct payments.pay_period as period, payments.person_hash, payments.town
+        from {{ ref('int_subsidy_payments') }} as payments
+        where payments.subsidy_type = '{{ subsidy_type }}'
+            and payments.pay_period in (select period from months)
+        {%- else %}
+        select cast(null as varchar) as period, cast(null as ubigint) as person_hash, cast(null as varchar) as town
+        where false
+        {%- endif %}
+    ),
+
     numerator_source as (
         {%- if indicator_code == 'I04' %}
         select employed.period, employed.person_hash, months.month_end
         from {{ ref('int_employment_at_month_end') }} as employed
         inner join months on months.period = employed.period
         {%- else %}
-        select distinct payments.pay_period as period, payments.person_hash, months.month_end
-        from {{ ref('int_subsidy_payments') }} as payments
-        inner join months on months.period = payments.pay_period
-        where payments.subsidy_type = '{{ subsidy_type }}'
+        select distinct reported.period, reported.person_hash, months.month_end
+        from reported
+        inner join months on months.period = reported.period
         {%- endif %}
     ),
 
@@ -252,18 +265,6 @@ select * from (
         where intervals.starts_at <= numerator_source.month_end
             and (intervals.ends_at is null or numerator_source.month_end < intervals.ends_at)
         group by numerator_source.period, intervals.town
-    ),
-
-    reported as (
-        {%- if subsidy_type %}
-        select distinct payments.pay_period as period, payments.person_hash, payments.town
-        from {{ ref('int_subsidy_payments') }} as payments
-        where payments.subsidy_type = '{{ subsidy_type }}'
-            and payments.pay_period in (select period from months)
-        {%- else %}
-        select cast(null as varchar) as period, cast(null as ubigint) as person_hash, cast(null as varchar) as town
-        where false
-        {%- endif %}
     ),
 
     by_town as (
