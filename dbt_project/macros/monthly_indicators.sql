@@ -234,9 +234,10 @@ select * from (
 
     reported as (
         -- the ledger's persons per its own town (one scan of the payments: the numerator's
-        -- paid persons come from here too)
+        -- paid persons come from here too). No distinct: int_subsidy_payments holds a
+        -- person once per pay month, subsidy type and paying town (its group by).
         {%- if subsidy_type %}
-        select distinct payments.pay_period as period, payments.person_hash, payments.town
+        select payments.pay_period as period, payments.person_hash, payments.town
         from {{ ref('int_subsidy_payments') }} as payments
         where payments.subsidy_type = '{{ subsidy_type }}'
             and payments.pay_period in (select period from months)
@@ -246,15 +247,21 @@ select * from (
         {%- endif %}
     ),
 
+    paid_persons as (
+        -- each paid ID once per month, whichever towns paid it: the numerator's source and
+        -- the district's reported persons
+        select distinct period, person_hash from reported
+    ),
+
     numerator_source as (
         {%- if indicator_code == 'I04' %}
         select employed.period, employed.person_hash, months.month_end
         from {{ ref('int_employment_at_month_end') }} as employed
         inner join months on months.period = employed.period
         {%- else %}
-        select distinct reported.period, reported.person_hash, months.month_end
-        from reported
-        inner join months on months.period = reported.period
+        select paid_persons.period, paid_persons.person_hash, months.month_end
+        from paid_persons
+        inner join months on months.period = paid_persons.period
         {%- endif %}
     ),
 
@@ -286,7 +293,7 @@ select * from (
 
     reported_in_district as (
         -- each ID once, whichever towns listed it
-        select period, count(distinct person_hash) as persons from reported group by period
+        select period, count(person_hash) as persons from paid_persons group by period
     ),
 
     district as (
