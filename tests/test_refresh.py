@@ -86,9 +86,9 @@ def test_the_refresh_runs_the_data_tests_and_leaves_the_tests_of_the_sql_to_the_
     ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]}
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     sql_shape = {node for node, props in nodes.items() if "sql_shape" in props.get("tags", [])}
-    # the three monthly views, int_subsidy_payments, int_indicator_persons, and the monthly
-    # counts against the views
-    assert len(sql_shape) == 6
+    # the three monthly views' grains and I04's row checks, int_subsidy_payments,
+    # int_indicator_persons, and the monthly counts against the views
+    assert len(sql_shape) == 7
     assert sum(node.startswith("test.") for node in ran) > 150
     assert any(node.startswith("test.dpf_indicators.indicator_rows_well_formed_int_indicator__i06") for node in ran)
     assert not ran & sql_shape
