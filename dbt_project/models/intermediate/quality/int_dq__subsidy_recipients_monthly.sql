@@ -3,7 +3,7 @@
 -- the town paid nobody of that type (A03, A04).
 -- From int_subsidy_payments, which holds each person once per paying town, type and month:
 -- the recipients are its rows with a person (count(person_hash) = the distinct persons),
--- not a distinct count over every ledger row (province: 46 M rows, about 20 s).
+-- not a distinct count over every ledger row (province, 34 M rows: 0.8 s instead of 11.5 s).
 with payments as (
     select town, subsidy_type, pay_month_start, count(person_hash) as recipients
     from {{ ref('int_subsidy_payments') }}
