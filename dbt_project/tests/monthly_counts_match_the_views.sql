@@ -1,7 +1,7 @@
 -- int_monthly_indicator_counts against the person-level views that define I04-I06
 -- (int_indicator__i04/5/6, stacked in int_indicator_members), for every month, town and
 -- the district: the rows where any count differs. A test of the SQL (sql_shape: the test
--- suite runs it; at province it computes the views, persons x months, about 41 s).
+-- suite runs it; at province it computes the views, persons x months: 96 s).
 {{ config(tags=['sql_shape']) }}
 with members as (
     select * from {{ ref('int_indicator_members') }}
