@@ -8,6 +8,7 @@ for ingestion (columns of text). Both are vectorised; python-stdnum checks them 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -168,14 +169,21 @@ class KeyedHasher:
     Values already seen are found by a join on a 64-bit hash of the text (cheap), then
     confirmed by comparing the texts themselves, so a hash collision can never give one
     person another's key. New values are keyed in bulk by DuckDB's sha256 (RFC 2104),
-    about three times as fast per value as Python's `hmac`."""
+    about three times as fast per value as Python's `hmac`.
+
+    Thread-safe: ingestion's workers key their files with one hasher, one call at a time."""
 
     def __init__(self, secret: bytes):
         self._secret = secret
+        self._lock = threading.Lock()
         self._known = pl.DataFrame(schema={"_h": pl.UInt64, "_value": pl.String, "key": pl.String})
         self._exact_keys: list[pl.Series] = []  # keys issued by _exact, which _known does not keep
 
     def __call__(self, values: pl.Series) -> pl.Series:
+        with self._lock:
+            return self._keys(values)
+
+    def _keys(self, values: pl.Series) -> pl.Series:
         frame = values.rename("value").to_frame().with_columns(_h=pl.col("value").hash())
         found = frame.join(self._known, on="_h", how="left", maintain_order="left")
         if len(found) != len(frame) or not found.select((pl.col("_value") == pl.col("value")).all()).item():
@@ -193,7 +201,8 @@ class KeyedHasher:
 
     def issued(self) -> pl.Series:
         """Every key this hasher has returned, once each."""
-        return pl.concat([self._known.get_column("key"), *self._exact_keys]).unique().rename("key")
+        with self._lock:
+            return pl.concat([self._known.get_column("key"), *self._exact_keys]).unique().rename("key")
 
     def _exact(self, values: pl.Series) -> pl.Series:
         distinct = values.drop_nulls().unique()

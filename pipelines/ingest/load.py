@@ -20,6 +20,7 @@ replaces, per (source, period), the rows of every changed file with the scratch 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import tempfile
@@ -50,6 +51,7 @@ DELTA_NAME = "delta.duckdb"  # the scratch database of a run, inside its `.inges
 # Province ingest alone peaked at 3.6-3.8 GB under a 1 GB limit and 3.1 GB under this one,
 # in the same time within the machine's noise (benchmarks/RESULTS.md).
 WRITE_MEMORY_LIMIT = "256MB"
+COMMIT_ROWS = 1_000_000  # rows of the scratch database's transactions (_Delta)
 
 # The raw table contract (dbt_project/models/staging/_raw__sources.yml): name -> DuckDB type.
 _ROW_PREFIX = {"source_file": "VARCHAR", "source_row": "INTEGER", "person_key": "VARCHAR"}
@@ -119,13 +121,15 @@ class RefreshBlocked(Exception):
 
 @dataclass
 class PreparedFile:
-    """One landing file read and normalised. Once `_Delta.add` has written its keyed rows to
-    the run's scratch database, `normalised` is dropped, so a province-scale run holds a few
-    files in memory at a time."""
+    """One landing file read and normalised. Once keyed (`keyed`: the rows for its raw
+    table and for raw.quarantine_rows), `normalised` is dropped, and once `_Delta.add` has
+    written them, `keyed` is too, so a province-scale run holds a few files in memory at a
+    time."""
 
     file: LandingFile
     content_hash: str
     normalised: pl.DataFrame | None
+    keyed: tuple[pl.DataFrame, pl.DataFrame] | None = None
     rows_read: int = 0
     rows_quarantined: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -280,16 +284,35 @@ class _Delta:
     """The keyed rows of this run's files, written as each file is ready into a DuckDB file
     of the run's scratch folder (the raw schema, nothing else): the writing overlaps the
     reading of the next files, and a first load's rows are written once (it becomes
-    work.duckdb). Rows of a file that turns out blocked never reach work.duckdb."""
+    work.duckdb). Rows of a file that turns out blocked never reach work.duckdb.
+
+    Files are written in transactions of about COMMIT_ROWS rows. Committed one by one, the
+    rows of each file's last, partly filled row group (all of a city ledger's 87,000) went
+    through the write-ahead log and were compressed again at each checkpoint: 2.15 us of CPU
+    per city ledger row, against 1.35 us in one transaction. But DuckDB holds a
+    transaction's rows in memory (about 190 bytes each: 12.3 GB at province in one).
+    See benchmarks/RESULTS.md."""
 
     def __init__(self, path: Path, secret: bytes):
         self.path = path
         self.persons, self.certificates = KeyedHasher(secret), KeyedHasher(secret)
         self.con = _writer(path)
         create_raw_tables(self.con)
+        self.con.execute("begin transaction")
+        self.uncommitted = 0  # rows
+
+    def key(self, prepared: PreparedFile) -> None:
+        """prepared.keyed from prepared.normalised, which is dropped. Thread-safe (the
+        hashers are): the workers key their files."""
+        prepared.keyed = keyed_tables(prepared, self.persons, self.certificates)
+        prepared.normalised = None
 
     def add(self, prepared: PreparedFile) -> None:
-        rows, quarantine = keyed_tables(prepared, self.persons, self.certificates)
+        """Write prepared.keyed (then dropped). One file at a time: with the workers
+        writing their own files, two inserts at once, city's ingestion took 37.0 s against
+        35.6 s (the two cores were busy already)."""
+        rows, quarantine = prepared.keyed
+        prepared.keyed = None
         for table, frame in ((ROWS_TABLE[prepared.file.source], rows), ("quarantine_rows", quarantine)):
             if frame.height:
                 self.con.register("_frame", frame)
@@ -297,11 +320,18 @@ class _Delta:
                     self.con.execute(f"insert into raw.{table} by name select * from _frame")
                 finally:
                     self.con.unregister("_frame")
+        self.uncommitted += rows.height + quarantine.height
+        if self.uncommitted >= COMMIT_ROWS:
+            self.con.execute("commit")
+            self.con.execute("begin transaction")
+            self.uncommitted = 0
 
-    def add_person_keys(self) -> None:
-        """raw.person_keys: every person_key of this run's rows, once."""
+    def finish(self) -> None:
+        """raw.person_keys gets every person_key of this run's rows, once; then the run's
+        transaction is committed."""
         keys = self.persons.issued().to_frame("person_key")  # noqa: F841 (read by DuckDB below)
         self.con.execute("insert into raw.person_keys select person_key from keys")
+        self.con.execute("commit")
 
     def close(self) -> None:
         self.con.close()
@@ -321,7 +351,7 @@ _META = ("insert into raw.warehouse_meta select 'key_fingerprint', ? "
 
 def _first_load(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str) -> None:
     """No work.duckdb yet: the scratch database gets the bookkeeping and becomes it."""
-    delta.add_person_keys()
+    delta.finish()
     con = delta.con
     con.execute(_META, [fingerprint])
     _record_landing_files(con, prepared)
@@ -335,7 +365,7 @@ def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: s
     """One transaction on work.duckdb: the periods of the changed files replaced by their
     rows in the scratch database. A warehouse built before raw.person_keys existed gets it
     filled from its raw tables first."""
-    delta.add_person_keys()
+    delta.finish()
     delta.close()
     con = _writer(db)
     try:
@@ -451,13 +481,13 @@ def ingest(
     with tempfile.TemporaryDirectory(dir=warehouse, prefix=".ingest-") as scratch:
         delta = _Delta(Path(scratch) / DELTA_NAME, secret)
         try:
-            for f, outcome in _prepared_in_order(changed, reference):
+            for f, outcome in _prepared_in_order(changed, reference, delta.key):
                 if isinstance(outcome, FileRejected):
                     problems.append(outcome)
                     continue
                 if not problems:  # once blocked, the rest is only checked
                     delta.add(outcome)
-                outcome.normalised = None  # written: a few files in memory at a time
+                outcome.keyed = None  # written: a few files in memory at a time
                 report.loaded.append(outcome)
                 log(f"read {f.relative}: {outcome.rows_read} rows")
             _check_snapshots(state, report, problems)
@@ -473,29 +503,38 @@ def ingest(
 
 
 def _prepared_in_order(
-    changed: list[tuple[LandingFile, str]], reference: Reference, ahead: int = PREPARE_AHEAD
+    changed: list[tuple[LandingFile, str]],
+    reference: Reference,
+    key: Callable[[PreparedFile], None],
+    ahead: int = PREPARE_AHEAD,
 ) -> Iterator[tuple[LandingFile, PreparedFile | FileRejected]]:
-    """prepare() of each file, in order, `ahead` files at a time on worker threads while the
-    caller keys and writes the previous one. Most of polars' string work on one column runs on
-    one core, and polars releases the GIL, so two files at a time use both cores. At most
-    `ahead` + 1 files are held in memory."""
+    """prepare() and key() of each file, in order, `ahead` files at a time on worker threads
+    while the caller writes the previous one. Most of polars' string work on one column runs
+    on one core, and polars releases the GIL, so two files at a time use both cores. The
+    keying is the workers' job too: the caller's DuckDB insert is one file at a time. At
+    most `ahead` + 1 files are held in memory: `ahead` in the workers, one being written."""
 
     def attempt(f: LandingFile, digest: str) -> PreparedFile | FileRejected:
         try:
-            return prepare(f, reference, digest)
+            prepared = prepare(f, reference, digest)
         except FileRejected as rejected:
             return rejected
+        key(prepared)
+        return prepared
 
+    waiting = iter(changed)
     with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="prepare") as pool:
-        pending: deque[tuple[LandingFile, Future]] = deque()
-        for f, digest in changed:
-            pending.append((f, pool.submit(attempt, f, digest)))
-            if len(pending) >= ahead:
-                first, future = pending.popleft()
-                yield first, future.result()
+        pending: deque[tuple[LandingFile, Future]] = deque(
+            (f, pool.submit(attempt, f, digest)) for f, digest in itertools.islice(waiting, ahead)
+        )
         while pending:
             first, future = pending.popleft()
-            yield first, future.result()
+            outcome = future.result()
+            # The next file starts before the caller writes this one, so that both
+            # workers stay busy while it does.
+            for f, digest in itertools.islice(waiting, 1):
+                pending.append((f, pool.submit(attempt, f, digest)))
+            yield first, outcome
 
 
 def _check_snapshots(state: "_State | None", report: IngestReport, problems: list[FileRejected]) -> None:

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from pipelines import identity
 from pipelines.contract import CONTRACT
-from pipelines.ingest import keys
+from pipelines.ingest import keys, load
 from pipelines.ingest.load import RefreshBlocked, ingest, work_db
 from pipelines.ingest.read import read_extract
 
@@ -335,6 +335,28 @@ def test_a_first_load_and_a_later_load_write_the_same_rows_and_leave_no_scratch(
     assert query(in_steps, "select count(*) from raw.person_keys") == [(3,)] == query(in_steps, _DISTINCT_KEYS)
     # no key file (the key came from the environment), no scratch folder, no WAL
     assert sorted(p.name for p in in_steps.iterdir()) == ["work.duckdb"]
+
+
+def test_commits_every_few_rows_write_the_same_rows_as_one_commit(tmp_path, monkeypatch):
+    """The scratch database commits every COMMIT_ROWS rows (about a million): a commit
+    after each file, here, gives the rows a single commit gives, quarantine included."""
+    landing = tmp_path / "landing"
+    write_csv(landing, "registry", "registry_202201.csv", [registry_row(1), registry_row(2)])
+    write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1), subsidy_row(2, "0")])
+    write_csv(landing, "subsidy", "subsidy_202202.csv", [subsidy_row(1, 发放年月="202202"), subsidy_row(3, "x")])
+    write_xlsx(landing, "subsidy", "subsidy_202203.xlsx", [subsidy_row(2, 发放年月="202203")])
+    ingest(landing, tmp_path / "one_commit", env_key="a shared key")
+    monkeypatch.setattr(load, "COMMIT_ROWS", 1)
+    ingest(landing, tmp_path / "many_commits", env_key="a shared key")
+
+    def without_load_times(warehouse):
+        found = tables(warehouse)
+        found["landing_files"] = [row[:-1] for row in found["landing_files"]]  # loaded_at
+        return found
+
+    many = without_load_times(tmp_path / "many_commits")
+    assert many == without_load_times(tmp_path / "one_commit")
+    assert (len(many["registry_rows"]), len(many["subsidy_rows"]), len(many["quarantine_rows"])) == (2, 3, 2)
 
 
 def test_registry_snapshots_are_all_kept_and_a_vanished_file_keeps_its_rows(folders):

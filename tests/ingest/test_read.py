@@ -12,6 +12,7 @@ import xlsxwriter
 
 from pipelines import identity
 from pipelines.contract import CONTRACT
+from pipelines.ingest import read
 from pipelines.ingest.read import FileRejected, read_extract
 
 SUBSIDY = CONTRACT["subsidy"]
@@ -221,6 +222,22 @@ def test_empty_files(tmp_path):
         assert error.rule == "F01" and "为空" in error.message
     assert rejected(write_xlsx(tmp_path, "subsidy_202204.xlsx", [])).rule == "F01"
     assert rejected(write_xlsx(tmp_path, "subsidy_202205.xlsx", [SUBSIDY_HEADER])).rule == "F01"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize("piece", [1, 2, 3, 5, 7])
+def test_decoding_in_pieces_splits_no_character(tmp_path, monkeypatch, encoding, piece):
+    """Files are decoded in pieces (the GIL is released between them): a character whose
+    bytes fall in two pieces (2-byte and 4-byte GB18030, 3- and 4-byte UTF-8) reads whole."""
+    monkeypatch.setattr(read, "_DECODE_PIECE", piece)
+    rows = [[ID, "𠀀€测", "其他", "202201", "1,500", "锦屏街道"], [ID_2, "李四", "其他", "202201", "5", "溪口镇"]]
+    path = write_csv(tmp_path, "subsidy_202201.csv", csv_text(SUBSIDY_HEADER, rows), encoding)
+    assert read_extract(path, "subsidy").rows() == [(2, *rows[0]), (3, *rows[1])]
+    # A character cut off at the very end (the last piece) is still undecodable.
+    cut = tmp_path / "subsidy_202202.csv"
+    cut.write_bytes(path.read_bytes() + "𠀀".encode("gb18030" if encoding == "gb18030" else "utf-8")[:-1])
+    error = rejected(cut)
+    assert error.rule == "F01" and "无法解码" in error.message
 
 
 def test_undecodable_csv(tmp_path):
