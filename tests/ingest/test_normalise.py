@@ -12,6 +12,7 @@ import xlsxwriter
 
 from pipelines import identity
 from pipelines.contract import CONTRACT
+from pipelines.ingest import normalise as normalise_module
 from pipelines.ingest.normalise import normalise, rule_counts
 from pipelines.ingest.read import read_extract
 from pipelines.reference import Reference
@@ -220,6 +221,16 @@ def test_enumerations_are_trimmed_then_exact():
     assert_quarantined(one("registry", category="肢残"), "R06", "残疾类别", "肢残")
     assert_quarantined(one("registry", gender="M"), "R06", "性别")
     assert_quarantined(one("survey", medical="有"), "R06", "医疗保险")
+
+
+def test_only_untrimmed_values_change():
+    """trimmed() strips only the values that need it (empty, or with whitespace around);
+    the others keep their places, whatever their neighbours."""
+    texts = pl.Series(["肢体", " 肢体\u3000", "", " \t", None, "a b", "\u00a0x", "y\n", "测试人"])
+    trimmed = pl.select(normalise_module.trimmed(pl.lit(texts))).to_series()
+    assert trimmed.to_list() == ["肢体", "肢体", None, None, None, "a b", "x", "y", "测试人"]
+    assert pl.select(normalise_module.trimmed(pl.lit(texts[[0, 5, 8]]))).to_series().to_list() == [
+        "肢体", "a b", "测试人"]
 
 
 def test_empty_required_enumeration_is_r06_and_optional_one_is_null():
