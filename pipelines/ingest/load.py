@@ -44,7 +44,7 @@ from pipelines.reference import Reference, load_reference
 
 WORK_DB_NAME = "work.duckdb"
 F03_THRESHOLD = 0.8
-PREPARE_AHEAD = 2  # files read and normalised at once (worker threads; this machine has 2 cores)
+PREPARE_AHEAD = 2  # files read, normalised and keyed at once (worker threads; this machine has 2 cores)
 DELTA_NAME = "delta.duckdb"  # the scratch database of a run, inside its `.ingest-*` folder
 # The writes are streams of inserts: DuckDB needs little memory for them, but by default
 # keeps up to 80% of RAM of them in its buffer pool (6.2 GB for 48.6 M rows at province).
