@@ -61,9 +61,9 @@ def test_a_dashboard_render_killed_half_way_leaves_the_previous_dashboard(publis
                          " render_dashboard(sys.argv[1])", str(warehouse)], tmp_path / "render")
     building = []
     try:
-        # Killed as soon as its first file (plotly.min.js, 4.8 MB) is being written. Waiting
-        # for a second file left a shorter window: the test failed once that way in a full
-        # run (2026-11-29; its message was not kept) and passed alone.
+        # Killed as soon as its first file (plotly.min.js, 4.8 MB) is being written: a wider
+        # window than waiting for a second file. With that wait, the test failed once in a
+        # full run (2026-11-29; its message was not kept) and passed alone.
         while process.poll() is None and not building:
             building = [p for p in warehouse.glob("dashboard.building-*") if any(p.iterdir())]
             time.sleep(0.002)
