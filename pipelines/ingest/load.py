@@ -122,9 +122,9 @@ class RefreshBlocked(Exception):
 @dataclass
 class PreparedFile:
     """One landing file read and normalised. Once keyed (`keyed`: the rows for its raw
-    table and for raw.quarantine_rows), `normalised` is dropped, and once `_Delta.add` has
-    written them, `keyed` is too, so a province-scale run holds a few files in memory at a
-    time."""
+    table and for raw.quarantine_rows), `normalised` is dropped, and once the run has
+    written them (or, once blocked, passed over them), `keyed` is too, so a province-scale
+    run holds a few files in memory at a time."""
 
     file: LandingFile
     content_hash: str
@@ -308,11 +308,10 @@ class _Delta:
         prepared.normalised = None
 
     def add(self, prepared: PreparedFile) -> None:
-        """Write prepared.keyed (then dropped). One file at a time: with the workers
-        writing their own files, two inserts at once, city's ingestion took 37.0 s against
-        35.6 s (the two cores were busy already)."""
+        """Write prepared.keyed. One file at a time: with the workers writing their own
+        files, two inserts at once, city's ingestion took 37.0 s against 35.6 s (the two
+        cores were busy already)."""
         rows, quarantine = prepared.keyed
-        prepared.keyed = None
         for table, frame in ((ROWS_TABLE[prepared.file.source], rows), ("quarantine_rows", quarantine)):
             if frame.height:
                 self.con.register("_frame", frame)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import fastexcel
@@ -150,13 +151,20 @@ def _to_utf8(path: Path, data: bytes) -> bytes:
 _DECODE_PIECE = 1 << 20
 
 
-def _is_utf8(data: bytes) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _decoded_pieces(data: bytes, encoding: str) -> Iterator[str]:
+    """`data` decoded piece by piece (a character may span two pieces); raises
+    UnicodeDecodeError for bytes that are not in `encoding`, a cut-off last one included."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     view = memoryview(data)
+    for start in range(0, len(data), _DECODE_PIECE):
+        yield decoder.decode(view[start:start + _DECODE_PIECE])
+    yield decoder.decode(b"", final=True)
+
+
+def _is_utf8(data: bytes) -> bool:
     try:
-        for start in range(0, len(data), _DECODE_PIECE):
-            decoder.decode(view[start:start + _DECODE_PIECE])
-        decoder.decode(b"", final=True)
+        for _ in _decoded_pieces(data, "utf-8"):
+            pass
     except UnicodeDecodeError:
         return False
     return True
@@ -164,12 +172,7 @@ def _is_utf8(data: bytes) -> bool:
 
 def _gb18030_to_utf8(data: bytes) -> bytes:
     """Raises UnicodeDecodeError for bytes that are not GB18030."""
-    decoder = codecs.getincrementaldecoder("gb18030")()
-    view = memoryview(data)
-    pieces = [decoder.decode(view[start:start + _DECODE_PIECE]).encode("utf-8")
-              for start in range(0, len(data), _DECODE_PIECE)]
-    pieces.append(decoder.decode(b"", final=True).encode("utf-8"))
-    return b"".join(pieces)
+    return b"".join(text.encode("utf-8") for text in _decoded_pieces(data, "gb18030"))
 
 
 def _last_record_width(utf8: bytes) -> int:
