@@ -227,8 +227,9 @@ def test_empty_files(tmp_path):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 @pytest.mark.parametrize("piece", [1, 2, 3, 5, 7])
 def test_decoding_in_pieces_splits_no_character(tmp_path, monkeypatch, encoding, piece):
-    """Files are decoded in pieces (the GIL is released between them): a character whose
-    bytes fall in two pieces (2-byte and 4-byte GB18030, 3- and 4-byte UTF-8) reads whole."""
+    """GB18030 files are decoded in pieces (the GIL is released between them): a character
+    whose bytes fall in two pieces (2-byte and 4-byte GB18030) reads whole. UTF-8 files,
+    which the CSV parser checks itself, read the same whatever the piece size."""
     monkeypatch.setattr(read, "_DECODE_PIECE", piece)
     rows = [[ID, "𠀀€测", "其他", "202201", "1,500", "锦屏街道"], [ID_2, "李四", "其他", "202201", "5", "溪口镇"]]
     path = write_csv(tmp_path, "subsidy_202201.csv", csv_text(SUBSIDY_HEADER, rows), encoding)
@@ -245,6 +246,21 @@ def test_undecodable_csv(tmp_path):
     path.write_bytes(csv_text(SUBSIDY_HEADER, ROWS).encode("utf-8") + b"\xff\xfe\xfa\n")
     error = rejected(path)
     assert error.rule == "F01" and "无法解码" in error.message
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\xe6\xb5"])  # not UTF-8 nor GB18030; a cut UTF-8 character
+def test_a_bad_byte_far_into_a_utf8_file_is_found(tmp_path, bad):
+    """The first 64 KB decide whether a file is parsed as UTF-8 at once; the CSV parser's
+    own check must still find a bad byte after them, in the middle of a row."""
+    rows = [[ID, "张三", "困难残疾人生活补贴", "202201", str(i), "锦屏街道"] for i in range(5000)]
+    text = csv_text(SUBSIDY_HEADER, rows).encode("utf-8")
+    assert len(text) > 2 * read.MAX_HEADER_BYTES
+    path = tmp_path / "subsidy_202201.csv"
+    path.write_bytes(text + ID.encode() + b",\xe5\xbc\xa0" + bad + b",x,202201,5,x\n")
+    error = rejected(path)
+    assert error.rule == "F01" and "无法解码" in error.message
+    path.write_bytes(text)
+    assert read_extract(path, "subsidy").height == 5000
 
 
 @pytest.mark.parametrize(
