@@ -442,11 +442,11 @@ def rule_counts(normalised: pl.DataFrame) -> dict[str, int]:
     counts: dict[str, int] = {}
     for rule, n in normalised.get_column(QUARANTINE_RULE).drop_nulls().value_counts().iter_rows():
         counts[rule] = n
-    kept = normalised.filter(pl.col(QUARANTINE_RULE).is_null())
+    kept = pl.col(QUARANTINE_RULE).is_null()  # counted in place, not in a filtered copy of every column
     by_rule: dict[str, list[str]] = {}
     for flag, rule in FLAG_RULES.items():
-        if flag in kept.columns:
+        if flag in normalised.columns:
             by_rule.setdefault(rule, []).append(flag)
     for rule, flags in by_rule.items():
-        counts[rule] = kept.select((~pl.all_horizontal(flags)).sum()).item()
+        counts[rule] = normalised.select((kept & ~pl.all_horizontal(flags)).sum()).item()
     return {rule: n for rule, n in sorted(counts.items()) if n}
