@@ -248,7 +248,8 @@ def test_undecodable_csv(tmp_path):
     assert error.rule == "F01" and "无法解码" in error.message
 
 
-@pytest.mark.parametrize("bad", [b"\xff", b"\xe6\xb5"])  # not UTF-8 nor GB18030; a cut UTF-8 character
+# A byte neither UTF-8 nor GB18030 has; a UTF-8 character cut short.
+@pytest.mark.parametrize("bad", [b"\xff", b"\xe6\xb5"])
 def test_a_bad_byte_far_into_a_utf8_file_is_found(tmp_path, bad):
     """The first 64 KB decide whether a file is parsed as UTF-8 at once; the CSV parser's
     own check must still find a bad byte after them, in the middle of a row."""
