@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import fastexcel
@@ -99,7 +98,8 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame]:
         raise _undecodable(path, binary=True)
     # A GB18030 file shows itself in its header, which is Chinese: such a file is converted
     # before it is parsed, not parsed in vain first.
-    frame, utf8 = (_parsed(path, data), data) if _starts_as_utf8(head) else (None, data)
+    frame = _parsed(path, data) if _starts_as_utf8(head) else None
+    utf8 = data
     if frame is None:
         utf8 = _gb18030(path, data)
         frame = _parsed(path, utf8)
@@ -170,19 +170,15 @@ def _gb18030(path: Path, data: bytes) -> bytes:
 _DECODE_PIECE = 1 << 20
 
 
-def _decoded_pieces(data: bytes, encoding: str) -> Iterator[str]:
-    """`data` decoded piece by piece (a character may span two pieces); raises
-    UnicodeDecodeError for bytes that are not in `encoding`, a cut-off last one included."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    view = memoryview(data)
-    for start in range(0, len(data), _DECODE_PIECE):
-        yield decoder.decode(view[start:start + _DECODE_PIECE])
-    yield decoder.decode(b"", final=True)
-
-
 def _gb18030_to_utf8(data: bytes) -> bytes:
-    """Raises UnicodeDecodeError for bytes that are not GB18030."""
-    return b"".join(text.encode("utf-8") for text in _decoded_pieces(data, "gb18030"))
+    """Decoded piece by piece (a character may span two pieces); raises UnicodeDecodeError
+    for bytes that are not GB18030, a cut-off last character included."""
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    view = memoryview(data)
+    pieces = [decoder.decode(view[start:start + _DECODE_PIECE]).encode("utf-8")
+              for start in range(0, len(data), _DECODE_PIECE)]
+    pieces.append(decoder.decode(b"", final=True).encode("utf-8"))
+    return b"".join(pieces)
 
 
 def _last_record_width(utf8: bytes) -> int:
