@@ -141,3 +141,28 @@ def test_keyed_hasher_remembers_keys_across_files():
     assert hasher(second).to_list() == reference(second)  # known, new and null values mixed, order kept
     assert hasher(second).to_list() == reference(second)  # all known now
     assert hasher._exact(second).to_list() == reference(second)  # the lookup used after a hash collision
+
+
+def test_a_numbered_hasher_keeps_the_numbers_it_is_given_and_numbers_new_keys_after_them():
+    """Numbered (as ingestion keys persons), the hasher returns the number of each value's
+    key: the one raw.person_keys already holds, else the next after the largest, the same
+    number every time the value comes back, also through the lookup used after a collision."""
+    secret = b"s" * 32
+
+    def key(value):
+        return hmac.digest(secret, value.encode(), hashlib.sha256).hex()
+
+    ids = pl.Series([f"33028319800101{i:04d}" for i in range(3000)])
+    hasher = identity.KeyedHasher(secret, pl.DataFrame({"person_key": [key(ids[0]), key(ids[1])],
+                                                        "person_id": [7, 2]}))
+    first = hasher(ids)
+    assert first.dtype == pl.Int32 and first[:2].to_list() == [7, 2]
+    assert sorted(first[2:].to_list()) == list(range(8, 8 + 2998))
+    second = pl.concat([ids.slice(1000, 10), pl.Series(["new-1", None]), ids.slice(0, 2)])
+    numbers = hasher(second).to_list()
+    assert numbers == [*first.slice(1000, 10).to_list(), 8 + 2998, None, 7, 2]
+    assert hasher._exact(second).to_list() == numbers
+    issued = hasher.issued()  # the new keys only, with their numbers
+    assert issued.height == 2999 and set(issued.get_column("person_id")) == set(range(8, 8 + 2999))
+    by_key = dict(issued.select("person_key", "person_id").iter_rows())
+    assert all(by_key[key(v)] == n for v, n in zip(ids[2:], first[2:]))

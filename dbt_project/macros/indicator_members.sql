@@ -1,9 +1,9 @@
 {#- The common shape of the per-indicator models (int_indicator__iNN), so that
     int_indicator_members can stack them. The model defines two CTEs:
-      official: period, person_hash, town (registry town), in_denominator, in_numerator,
+      official: period, person_id, town (registry town), in_denominator, in_numerator,
                 numerator_units, numerator_amount, denominator_amount
                 -- one row per period and person of the official definition
-      reported: period, person_hash, town (the source's own town column)
+      reported: period, person_id, town (the source's own town column)
                 -- the source-side numerator (indicators.md, reported_value)
     and ends with {{ indicator_members('I08') }}. -#}
 {% macro indicator_members(indicator_code, has_reported=true) -%}
@@ -11,7 +11,7 @@ select
     cast('{{ indicator_code }}' as varchar) as indicator_code,
     cast(period as varchar) as period,
     cast('official' as varchar) as side,
-    cast(person_hash as ubigint) as person_hash,
+    cast(person_id as ubigint) as person_id,
     cast(town as varchar) as town,
     cast(in_denominator as boolean) as in_denominator,
     cast(in_numerator as boolean) as in_numerator,
@@ -25,7 +25,7 @@ select distinct
     cast('{{ indicator_code }}' as varchar) as indicator_code,
     cast(period as varchar) as period,
     cast('reported' as varchar) as side,
-    cast(person_hash as ubigint) as person_hash,
+    cast(person_id as ubigint) as person_id,
     cast(town as varchar) as town,
     cast(null as boolean) as in_denominator,
     true as in_numerator,
@@ -45,7 +45,7 @@ from reported
                  'I08', 'I09', 'I10', 'I11', 'I12', 'I13', 'I14'] -%}
 {%- for code in codes %}
 select
-    indicator_code, period, side, person_hash, town, in_denominator, in_numerator,
+    indicator_code, period, side, person_id, town, in_denominator, in_numerator,
     numerator_units, numerator_amount, denominator_amount
 {%- if monthly_periods and code in monthly_indicator_codes() %}
 from (

@@ -52,7 +52,7 @@ where all_months.period in (
     active and age at the month end. -#}
 {% macro persons_at_month_ends(months) -%}
 select
-    persons.person_hash,
+    persons.person_id,
     months.period,
     months.month_end,
     persons.town,
@@ -64,21 +64,21 @@ cross join {{ months }} as months
 {%- endmacro %}
 
 {#- The official rows of a monthly ratio indicator: every person of the CTE `denominator`
-    (period, person_hash, town) in the denominator, and in the numerator when the relation
-    `numerator` (period, person_hash) lists them in that month. -#}
+    (period, person_id, town) in the denominator, and in the numerator when the relation
+    `numerator` (period, person_id) lists them in that month. -#}
 {% macro monthly_official_rows(numerator) -%}
 select
     denominator.period,
-    denominator.person_hash,
+    denominator.person_id,
     denominator.town,
     true as in_denominator,
-    {{ numerator }}.person_hash is not null as in_numerator,
-    case when {{ numerator }}.person_hash is not null then 1 else 0 end as numerator_units,
+    {{ numerator }}.person_id is not null as in_numerator,
+    case when {{ numerator }}.person_id is not null then 1 else 0 end as numerator_units,
     cast(null as double) as numerator_amount,
     cast(null as double) as denominator_amount
 from denominator
 left join {{ numerator }}
-    on {{ numerator }}.person_hash = denominator.person_hash and {{ numerator }}.period = denominator.period
+    on {{ numerator }}.person_id = denominator.person_id and {{ numerator }}.period = denominator.period
 {%- endmacro %}
 
 {#- I04 就业年龄段持证残疾人就业率:
@@ -96,13 +96,13 @@ at_month_end as (
 ),
 
 denominator as (
-    select period, person_hash, town
+    select period, person_id, town
     from at_month_end
     where is_active_at_month_end and age_at_month_end between 16 and 59
 ),
 
 employed as (
-    select person_hash, period
+    select person_id, period
     from {{ ref('int_employment_at_month_end') }}
     where period in (select period from months)
 ),
@@ -126,14 +126,14 @@ with months as (
 ),
 
 payments as (
-    select pay_period as period, person_hash, town
+    select pay_period as period, person_id, town
     from {{ ref('int_subsidy_payments') }}
     where subsidy_type = '{{ subsidy_type }}'
         and pay_period in (select period from months)
 ),
 
 paid_persons as (
-    select distinct period, person_hash from payments
+    select distinct period, person_id from payments
 ),
 
 at_month_end as (
@@ -141,10 +141,10 @@ at_month_end as (
 ),
 
 denominator as (
-    select at_month_end.period, at_month_end.person_hash, at_month_end.town
+    select at_month_end.period, at_month_end.person_id, at_month_end.town
     from at_month_end
     inner join {{ ref('int_person_eligibility') }} as eligibility
-        on eligibility.person_hash = at_month_end.person_hash
+        on eligibility.person_id = at_month_end.person_id
     where at_month_end.is_active_at_month_end
         and eligibility.{{ target_flag }}
 ),
@@ -154,7 +154,7 @@ official as (
 ),
 
 reported as (
-    select period, person_hash, town from payments
+    select period, person_id, town from payments
 )
 
 {{ indicator_members(indicator_code) }}
@@ -175,7 +175,7 @@ reported as (
     sql_shape) compares both for every month. -#}
 
 {#- One row per person who is ever in the monthly denominator of `indicator_code`:
-    person_hash, town (registry), starts_at, ends_at (month ends; ends_at null if never). -#}
+    person_id, town (registry), starts_at, ends_at (month ends; ends_at null if never). -#}
 {% macro monthly_denominator_intervals(indicator_code) -%}
 {%- set cancelled = "case when persons.status = '注销' then persons.cancel_date end" -%}
 {%- if indicator_code == 'I04' -%}
@@ -186,16 +186,16 @@ reported as (
     {%- set ends = "coalesce(" ~ cancelled ~ ", date '9999-12-31')" -%}
 {%- endif %}
 select
-    person_hash,
+    person_id,
     town,
     last_day(starts) as starts_at,
     case when ends < date '9999-12-31' then last_day(ends) end as ends_at
 from (
-    select persons.person_hash, persons.town, {{ starts }} as starts, {{ ends }} as ends
+    select persons.person_id, persons.town, {{ starts }} as starts, {{ ends }} as ends
     from {{ ref('int_persons') }} as persons
     {%- if indicator_code in monthly_allowances() %}
     inner join {{ ref('int_person_eligibility') }} as eligibility
-        on eligibility.person_hash = persons.person_hash
+        on eligibility.person_id = persons.person_id
     where eligibility.{{ monthly_allowances()[indicator_code].target_flag }}
     {%- endif %}
 ) as intervals
@@ -237,12 +237,12 @@ select * from (
         -- paid persons come from here too). No distinct: int_subsidy_payments holds a
         -- person once per pay month, subsidy type and paying town (its group by).
         {%- if subsidy_type %}
-        select payments.pay_period as period, payments.person_hash, payments.town
+        select payments.pay_period as period, payments.person_id, payments.town
         from {{ ref('int_subsidy_payments') }} as payments
         where payments.subsidy_type = '{{ subsidy_type }}'
             and payments.pay_period in (select period from months)
         {%- else %}
-        select cast(null as varchar) as period, cast(null as ubigint) as person_hash, cast(null as varchar) as town
+        select cast(null as varchar) as period, cast(null as ubigint) as person_id, cast(null as varchar) as town
         where false
         {%- endif %}
     ),
@@ -250,16 +250,16 @@ select * from (
     paid_persons as (
         -- each paid ID once per month, whichever towns paid it: the numerator's source and
         -- the district's reported persons
-        select distinct period, person_hash from reported
+        select distinct period, person_id from reported
     ),
 
     numerator_source as (
         {%- if indicator_code == 'I04' %}
-        select employed.period, employed.person_hash, months.month_end
+        select employed.period, employed.person_id, months.month_end
         from {{ ref('int_employment_at_month_end') }} as employed
         inner join months on months.period = employed.period
         {%- else %}
-        select paid_persons.period, paid_persons.person_hash, months.month_end
+        select paid_persons.period, paid_persons.person_id, months.month_end
         from paid_persons
         inner join months on months.period = paid_persons.period
         {%- endif %}
@@ -268,7 +268,7 @@ select * from (
     numerator as (
         select numerator_source.period, intervals.town, count(*) as persons
         from numerator_source
-        inner join intervals on intervals.person_hash = numerator_source.person_hash
+        inner join intervals on intervals.person_id = numerator_source.person_id
         where intervals.starts_at <= numerator_source.month_end
             and (intervals.ends_at is null or numerator_source.month_end < intervals.ends_at)
         group by numerator_source.period, intervals.town
@@ -293,7 +293,7 @@ select * from (
 
     reported_in_district as (
         -- each ID once, whichever towns listed it
-        select period, count(person_hash) as persons from paid_persons group by period
+        select period, count(person_id) as persons from paid_persons group by period
     ),
 
     district as (

@@ -4,13 +4,13 @@
 
 {#- The findings contract (marts.dq_findings): every int_dq__* model ends with
     {{ dq_finding(...) }} over a CTE, so the union in dq_findings is column-for-column. -#}
-{% macro dq_finding(rule_id, severity, source, person_hash='null', area_name='null', period='null',
+{% macro dq_finding(rule_id, severity, source, person_id='null', area_name='null', period='null',
                     detail="''", amount='null', from='flagged', rule_id_sql=none) -%}
 select
     cast({{ rule_id_sql or ("'" ~ rule_id ~ "'") }} as varchar) as rule_id,
     cast('{{ severity }}' as varchar) as severity,
     cast({{ source }} as varchar) as source,
-    cast({{ person_hash }} as ubigint) as person_hash,
+    cast({{ person_id }} as ubigint) as person_id,
     cast({{ area_name }} as varchar) as area_name,
     cast({{ period }} as varchar) as period,
     cast({{ detail }} as varchar) as detail,

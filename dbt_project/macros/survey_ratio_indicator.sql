@@ -18,7 +18,7 @@ with population as (
 official as (
     select
         population.period,
-        population.person_hash,
+        population.person_id,
         population.town,
         true as in_denominator,
         coalesce({{ numerator }}, false) as in_numerator,
@@ -30,7 +30,7 @@ official as (
 ),
 
 reported as (
-    select cast(survey.survey_year as varchar) as period, survey.person_hash, survey.town
+    select cast(survey.survey_year as varchar) as period, survey.person_id, survey.town
     from {{ ref('stg_raw__survey_rows') }} as survey
     inner join {{ ref('int_periods__years') }} as years on years.year = survey.survey_year
     where ({{ numerator }}) and ({{ reported_filter }})

@@ -28,7 +28,7 @@ district as (
         '{{ var("district_name") }}' as area_name,
         count(*) filter (where side = 'official' and in_denominator) as denominator_persons,
         count(*) filter (where side = 'official' and in_numerator) as numerator_persons,
-        count(distinct person_hash) filter (where side = 'reported') as reported_persons
+        count(distinct person_id) filter (where side = 'reported') as reported_persons
     from members
     group by indicator_code, period
 ),

@@ -14,7 +14,9 @@ replaces, per (source, period), the rows of every changed file with the scratch 
 - A file that disappears from the landing folder keeps its rows: the warehouse holds what
   was delivered; withdrawing a period is an administrator's decision, not a side effect.
 - Privacy at the door: names are never selected; IDs become person_key and certificate
-  numbers cert_key (HMAC-SHA256 with the pseudonym secret, keys.py).
+  numbers cert_key (HMAC-SHA256 with the pseudonym secret, keys.py). The raw tables hold
+  each person as person_id, the number of their person_key in raw.person_keys (assigned
+  once, never changed or reused).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ WRITE_MEMORY_LIMIT = "256MB"
 COMMIT_ROWS = 1_000_000  # rows of the scratch database's transactions (_Delta)
 
 # The raw table contract (dbt_project/models/staging/_raw__sources.yml): name -> DuckDB type.
-_ROW_PREFIX = {"source_file": "VARCHAR", "source_row": "INTEGER", "person_key": "VARCHAR"}
+_ROW_PREFIX = {"source_file": "VARCHAR", "source_row": "INTEGER", "person_id": "INTEGER"}
 RAW_TABLES: dict[str, dict[str, str]] = {
     "registry_rows": {
         "snapshot_month": "VARCHAR", **_ROW_PREFIX, "cert_key": "VARCHAR",
@@ -81,17 +83,18 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     },
     "quarantine_rows": {
         "source": "VARCHAR", "source_file": "VARCHAR", "period": "VARCHAR", "source_row": "INTEGER",
-        "rule_id": "VARCHAR", "reason": "VARCHAR", "person_key": "VARCHAR",
+        "rule_id": "VARCHAR", "reason": "VARCHAR", "person_id": "INTEGER",
     },
     "landing_files": {
         "source": "VARCHAR", "source_file": "VARCHAR", "period": "VARCHAR", "content_hash": "VARCHAR",
         "rows_read": "INTEGER", "rows_quarantined": "INTEGER", "loaded_at": "TIMESTAMP",
     },
-    # Every person_key ever written into the tables above, once: dbt maps its 64-bit
-    # person_hash back to the key from these ~1 M rows instead of scanning every source row
-    # (int_person_keys). Keys are added, never removed (a key whose rows were replaced maps
-    # nobody's hash).
-    "person_keys": {"person_key": "VARCHAR"},
+    # Every person_key ever issued, once, with its number: the tables above hold the number
+    # (person_id), 4 bytes per row instead of 64 characters (benchmarks/RESULTS.md), and
+    # dbt turns it back into the key only where a mart publishes persons (int_person_keys).
+    # Numbers are added, never changed, removed or reused (a key whose rows were replaced
+    # keeps its number).
+    "person_keys": {"person_id": "INTEGER", "person_key": "VARCHAR"},
     # Not a dbt source: the fingerprint of the pseudonym key (keys.py).
     "warehouse_meta": {"setting": "VARCHAR", "value": "VARCHAR"},
 }
@@ -172,12 +175,13 @@ def _typed(frame: pl.DataFrame, table: str) -> pl.DataFrame:
 def keyed_tables(
     prepared: PreparedFile, hasher: KeyedHasher, cert_hasher: KeyedHasher
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows for raw.<source>_rows, rows for raw.quarantine_rows): IDs as person_key
-    (`hasher`), certificate numbers as cert_key (`cert_hasher`), names never selected."""
+    """(rows for raw.<source>_rows, rows for raw.quarantine_rows): IDs as person_id, the
+    number of their person_key (`hasher`, numbered), certificate numbers as cert_key
+    (`cert_hasher`), names never selected."""
     file, frame = prepared.file, prepared.normalised
     valid_id = frame.select(pl.when(pl.col("id_valid")).then(pl.col("id_normalised"))).to_series()
     frame = frame.with_columns(
-        person_key=hasher(valid_id),
+        person_id=hasher(valid_id),
         source_file=pl.lit(file.relative),
     )
     if "cert_no" in frame.columns:
@@ -195,7 +199,7 @@ def keyed_tables(
         # normalise masks IDs in reasons; mask any other long digit run too (an ID typed
         # into the wrong column).
         reason=pl.col(QUARANTINE_REASON).str.replace_all(r"[0-9]{14,}[0-9Xx]?", "***"),
-        person_key="person_key",
+        person_id="person_id",
     )
     return _typed(rows, ROWS_TABLE[file.source]), _typed(quarantine, "quarantine_rows")
 
@@ -207,7 +211,7 @@ def work_db(warehouse: Path) -> Path:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
-    """A query result as a polars frame (DuckDB's .pl() needs pyarrow, which we do not ship)."""
+    """A small query result as a polars frame, its types inferred from every row."""
     cursor = con.execute(query, params or [])
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
@@ -216,7 +220,8 @@ def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = Non
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [table]
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'raw' and table_name = ?", [table]
     ).fetchall()[0][0])
 
 
@@ -224,7 +229,8 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 class _State:
     fingerprint: str | None
     landing_files: pl.DataFrame
-    has_person_keys: bool  # False in a warehouse built before raw.person_keys existed
+    numbers: pl.DataFrame  # person_key -> person_id, as raw.person_keys holds them (or will)
+    unnumbered: bool  # a warehouse from before person_id: its raw tables hold person_key
 
 
 def _read_state(db: Path) -> _State | None:
@@ -242,9 +248,30 @@ def _read_state(db: Path) -> _State | None:
             stored = _frame(con, "select * from raw.landing_files")
             if stored.height:
                 files = _typed(stored, "landing_files")
-        return _State(fingerprint, files, _table_exists(con, "person_keys"))
+        unnumbered = not _has_column(con, "person_keys", "person_id")
+        numbers = con.sql(_numbering_of_unnumbered(con) if unnumbered else
+                          "select person_key, person_id from raw.person_keys").pl()
+        return _State(fingerprint, files, numbers, unnumbered)
     finally:
         con.close()
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'raw' and table_name = ? and column_name = ?",
+        [table, column]
+    ).fetchall()[0][0])
+
+
+def _numbering_of_unnumbered(con: duckdb.DuckDBPyConnection) -> str:
+    """A query numbering the person_keys of a warehouse from before person_id (its raw
+    tables and raw.person_keys, where it has one, hold the keys): 1, 2, ... in the keys'
+    order, so the run's hasher and number_person_keys agree."""
+    tables = [t for t in (*ROWS_TABLE.values(), "quarantine_rows", "person_keys") if _table_exists(con, t)]
+    written = " union ".join(f"select person_key from raw.{t}" for t in tables) or "select null as person_key"
+    return (f"select person_key, cast(row_number() over (order by person_key) as integer) as person_id "
+            f"from ({written}) where person_key is not null")
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -258,15 +285,23 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{table} ({body})")
 
 
-def add_missing_person_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """raw.person_keys gains the person_keys of the raw tables it lacks: for a warehouse
-    built before it existed, and for tests that write raw rows directly."""
-    written = " union ".join(f"select person_key from raw.{t}" for t in (*ROWS_TABLE.values(), "quarantine_rows"))
-    con.execute(
-        f"insert into raw.person_keys select written.person_key from ({written}) as written "
-        "anti join raw.person_keys as known on known.person_key = written.person_key "
-        "where written.person_key is not null"
-    )
+def number_person_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before person_id gets it: raw.person_keys numbers every person_key
+    of its raw tables (as _numbering_of_unnumbered), and each table's person_key becomes that
+    number. In the caller's transaction."""
+    con.execute(f"create temp table unnumbered_keys as {_numbering_of_unnumbered(con)}")
+    if _table_exists(con, "person_keys"):
+        con.execute("drop table raw.person_keys")
+    for table in (*ROWS_TABLE.values(), "quarantine_rows"):
+        con.execute(f"alter table raw.{table} rename to {table}_unnumbered")
+    create_raw_tables(con)
+    con.execute("insert into raw.person_keys by name select person_id, person_key from unnumbered_keys")
+    for table in (*ROWS_TABLE.values(), "quarantine_rows"):
+        columns = ", ".join("keys.person_id" if c == "person_id" else f"rows.{c}" for c in RAW_TABLES[table])
+        con.execute(f"insert into raw.{table} select {columns} from raw.{table}_unnumbered as rows "
+                    "left join unnumbered_keys as keys on keys.person_key = rows.person_key")
+        con.execute(f"drop table raw.{table}_unnumbered")
+    con.execute("drop table unnumbered_keys")
 
 
 def _writer(path: Path) -> duckdb.DuckDBPyConnection:
@@ -278,6 +313,9 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     # write took 9.9 s instead of 14.3 s and the file was a third smaller.
     con.execute("set preserve_insertion_order = false")
     return con
+
+
+_NO_NUMBERS = pl.DataFrame(schema={"person_key": pl.String, "person_id": pl.Int32})
 
 
 class _Delta:
@@ -293,9 +331,10 @@ class _Delta:
     transaction's rows in memory (about 190 bytes each: 12.3 GB at province in one).
     See benchmarks/RESULTS.md."""
 
-    def __init__(self, path: Path, secret: bytes):
+    def __init__(self, path: Path, secret: bytes, numbers: pl.DataFrame):
+        """numbers: person_key -> person_id of the keys the warehouse has numbered."""
         self.path = path
-        self.persons, self.certificates = KeyedHasher(secret), KeyedHasher(secret)
+        self.persons, self.certificates = KeyedHasher(secret, numbers), KeyedHasher(secret)
         self.con = _writer(path)
         create_raw_tables(self.con)
         self.con.execute("begin transaction")
@@ -326,10 +365,10 @@ class _Delta:
             self.uncommitted = 0
 
     def finish(self) -> None:
-        """raw.person_keys gets every person_key of this run's rows, once; then the run's
-        transaction is committed."""
-        keys = self.persons.issued().to_frame("person_key")  # noqa: F841 (read by DuckDB below)
-        self.con.execute("insert into raw.person_keys select person_key from keys")
+        """raw.person_keys gets the keys this run numbered; then the run's transaction is
+        committed."""
+        keys = self.persons.issued()  # noqa: F841 (read by DuckDB below)
+        self.con.execute("insert into raw.person_keys by name select person_id, person_key from keys")
         self.con.execute("commit")
 
     def close(self) -> None:
@@ -360,10 +399,9 @@ def _first_load(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerpri
     os.replace(delta.path, db)
 
 
-def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str, has_person_keys: bool) -> None:
+def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: str, unnumbered: bool) -> None:
     """One transaction on work.duckdb: the periods of the changed files replaced by their
-    rows in the scratch database. A warehouse built before raw.person_keys existed gets it
-    filled from its raw tables first."""
+    rows in the scratch database. A warehouse from before person_id is numbered first."""
     delta.finish()
     delta.close()
     con = _writer(db)
@@ -372,6 +410,8 @@ def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: s
         con.execute(f"attach '{quoted}' as delta (read_only)")
         con.execute("begin transaction")
         try:
+            if unnumbered:
+                number_person_keys(con)
             create_raw_tables(con)
             con.execute(_META, [fingerprint])
             for p in prepared:
@@ -384,10 +424,7 @@ def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: s
                 con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
             for table in sorted({ROWS_TABLE[p.file.source] for p in prepared} | {"quarantine_rows"}):
                 con.execute(f"insert into raw.{table} by name select * from delta.raw.{table}")
-            if not has_person_keys:
-                add_missing_person_keys(con)
-            con.execute("insert into raw.person_keys select person_key from delta.raw.person_keys "
-                        "anti join raw.person_keys using (person_key)")
+            con.execute("insert into raw.person_keys select * from delta.raw.person_keys")
             _record_landing_files(con, prepared)
             con.execute("commit")
         except BaseException:
@@ -478,7 +515,7 @@ def ingest(
     for leftover in warehouse.glob(".ingest-*"):  # a killed run's: one writer per warehouse, so not in use
         shutil.rmtree(leftover, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=warehouse, prefix=".ingest-") as scratch:
-        delta = _Delta(Path(scratch) / DELTA_NAME, secret)
+        delta = _Delta(Path(scratch) / DELTA_NAME, secret, state.numbers if state else _NO_NUMBERS)
         try:
             for f, outcome in _prepared_in_order(changed, reference, delta.key):
                 if isinstance(outcome, FileRejected):
@@ -494,8 +531,8 @@ def ingest(
                 raise _blocked(problems)
             if state is None:
                 _first_load(db, delta, report.loaded, keys.fingerprint(secret))
-            elif report.loaded or not state.has_person_keys:
-                _write(db, delta, report.loaded, keys.fingerprint(secret), state.has_person_keys)
+            elif report.loaded or state.unnumbered:
+                _write(db, delta, report.loaded, keys.fingerprint(secret), state.unnumbered)
         finally:
             delta.close()
     return report

@@ -115,11 +115,6 @@ def suite_connection(work_db: Path) -> duckdb.DuckDBPyConnection:
     # person keys did), past what Arrow's `string` can hold when pandas gathers the failing
     # rows (offset overflow at province scale).
     con.execute("set arrow_large_buffer_size = true")
-    # The raw suites read persons as a 64-bit hash of person_key, as the dbt models do
-    # (dbt_project/macros/person_hash.sql): the 34 M-row ledger frame at province scale
-    # then took 5.7 GB to validate instead of 9.5 GB (benchmarks/RESULTS.md).
-    con.execute("create temp macro person_hash(person_key) as "
-                "case when person_key is not null then hash(person_key) end")
     return con
 
 
@@ -235,7 +230,7 @@ def _outcomes(spec: SuiteSpec, checkpoint_result, frame) -> list[ExpectationOutc
             kwargs = config.kwargs
             meta = config.meta or {}
             result = r.result or {}
-            examples = [{k: _shown(k, _plain(frame.at[position, k])) for k in spec.index_columns}
+            examples = [{k: _plain(frame.at[position, k]) for k in spec.index_columns}
                         for position in (result.get("partial_unexpected_index_list") or [])[:EXAMPLES]]
             column = kwargs.get("column") or f"{kwargs.get('column_A')}, {kwargs.get('column_B')}"
             outcomes.append(ExpectationOutcome(
@@ -255,12 +250,6 @@ def _raised(info) -> str | None:
         if isinstance(record, dict) and record.get("raised_exception"):
             return str(record.get("exception_message") or "exception")[:300]
     return None
-
-
-def _shown(column: str, value):
-    """person_hash in 16 hex digits: as a decimal it can have 18 digits and read as an ID
-    number in a message, a log or Dagster's event log."""
-    return f"{value:016x}" if column == "person_hash" and isinstance(value, int) else value
 
 
 def _plain(value):

@@ -25,7 +25,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.load import add_missing_person_keys, create_raw_tables
+from pipelines.ingest.load import create_raw_tables
+from tests.raw_rows import PersonNumbers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -207,11 +208,12 @@ SURVEY = {
 def load_raw(db_path: Path) -> None:
     con = duckdb.connect(str(db_path))
     create_raw_tables(con)  # the raw schema exactly as ingestion creates it
+    number = PersonNumbers()
     registry = []
     for month, rows in (("202306", REGISTRY_202306), ("202312", REGISTRY_202312)):
         for i, r in enumerate(rows):
             registry.append((
-                month, f"registry/registry_{month}.csv", i + 2, r["person"], f"c-{r['person']}-{i}",
+                month, f"registry/registry_{month}.csv", i + 2, number(r["person"]), f"c-{r['person']}-{i}",
                 True, "男", BIRTH[r["person"]], True, True, r["category"], r["grade"], r["town"],
                 VILLAGE[r["town"]], r["issue"], None, r["status"], r["cancel"], r["reason"],
                 r["hardship"], None,
@@ -221,24 +223,24 @@ def load_raw(db_path: Path) -> None:
     for month, rows in (("202306", EMPLOYMENT_202306), ("202310", EMPLOYMENT_202310)):
         for i, r in enumerate(rows):
             employment.append((
-                month, f"employment/employment_{month}.csv", i + 2, r["person"], BIRTH[r["person"]],
+                month, f"employment/employment_{month}.csv", i + 2, number(r["person"]), BIRTH[r["person"]],
                 r["record_type"], r["form"], "某公司" if r["uscc"] else None, r["uscc"], r["course"],
                 r["start"], r["end"],
             ))
     con.executemany(f"insert into raw.employment_rows values ({', '.join(['?'] * 12)})", employment)
     subsidy = [
-        (month, f"subsidy/subsidy_{month}.csv", i + 2, person, BIRTH[person], kind, month, 500, town)
+        (month, f"subsidy/subsidy_{month}.csv", i + 2, number(person), BIRTH[person], kind, month, 500, town)
         for month, rows in SUBSIDY.items()
         for i, (person, kind, town) in enumerate(rows)
     ]
     con.executemany(f"insert into raw.subsidy_rows values ({', '.join(['?'] * 9)})", subsidy)
     survey = [
-        (year, f"survey/survey_{year}.csv", i + 2, row[0], BIRTH[row[0]], year, *row[1:])
+        (year, f"survey/survey_{year}.csv", i + 2, number(row[0]), BIRTH[row[0]], year, *row[1:])
         for year, rows in SURVEY.items()
         for i, row in enumerate(rows)
     ]
     con.executemany(f"insert into raw.survey_rows values ({', '.join(['?'] * 16)})", survey)
-    add_missing_person_keys(con)  # as ingestion keeps raw.person_keys
+    number.write(con)
     con.close()
 
 

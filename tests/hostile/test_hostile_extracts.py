@@ -91,8 +91,9 @@ def test_rows_with_formula_text_as_name_load_and_the_name_does_not(district):
     expected = set(identity.keyed_hash(secret, ids).to_list())
     con = duckdb.connect(str(district.warehouse / "work.duckdb"), read_only=True)
     try:
-        loaded = {k for (k,) in con.execute("select person_key from raw.registry_rows "
-                                            "where source_file = 'registry/registry_202512.csv'").fetchall()}
+        loaded = {k for (k,) in con.execute(
+            "select keys.person_key from raw.registry_rows as rows inner join raw.person_keys as keys "
+            "on keys.person_id = rows.person_id where rows.source_file = 'registry/registry_202512.csv'").fetchall()}
         columns = {r[0] for r in con.execute("select column_name from information_schema.columns "
                                              "where table_schema = 'raw'").fetchall()}
     finally:

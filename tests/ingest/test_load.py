@@ -18,7 +18,7 @@ import xlsxwriter
 from pipelines import identity
 from pipelines.contract import CONTRACT
 from pipelines.ingest import keys, load
-from pipelines.ingest.load import RefreshBlocked, ingest, work_db
+from pipelines.ingest.load import RAW_TABLES, RefreshBlocked, ingest, work_db
 from pipelines.ingest.read import read_extract
 
 ID_PATTERN = r"[0-9]{15}|[0-9]{17}[0-9Xx]"
@@ -73,14 +73,27 @@ def write_xlsx(landing, source: str, name: str, rows: list[dict]):
 
 
 def tables(warehouse) -> dict[str, list[tuple]]:
-    """Every raw table, rows sorted, for whole-warehouse comparisons."""
+    """Every raw table, rows sorted, for whole-warehouse comparisons. Persons are shown by
+    their person_key: the numbers (person_id) follow the order the run's workers keyed the
+    files in, so two warehouses of the same rows may number them differently."""
     con = duckdb.connect(str(work_db(warehouse)), read_only=True)
     try:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
-        return {n: sorted(con.execute(f"select * from raw.{n}").fetchall(), key=repr) for n in names}
+        found = {}
+        for n in names:
+            sql = f"select * from raw.{n}"
+            if n == "person_keys":
+                sql = "select person_key from raw.person_keys"
+            elif "person_id" in RAW_TABLES[n]:
+                sql = f"select rows.* replace (keys.person_key as person_id) from raw.{n} as rows {_KEYS}"
+            found[n] = sorted(con.execute(sql).fetchall(), key=repr)
+        return found
     finally:
         con.close()
+
+
+_KEYS = "left join raw.person_keys as keys on keys.person_id = rows.person_id"  # rows: a raw table
 
 
 def query(warehouse, sql: str) -> list[tuple]:
@@ -114,7 +127,7 @@ def test_quarantined_rows_go_to_quarantine_only_with_rule_and_masked_reason(fold
         ("202201", "registry/registry_202201.csv", 2)
     ]
     quarantine = query(warehouse, "select source, source_file, period, source_row, rule_id, reason, person_key "
-                                  "from raw.quarantine_rows order by source_row")
+                                  f"from raw.quarantine_rows as rows {_KEYS} order by source_row")
     assert [q[:5] for q in quarantine] == [
         ("registry", "registry/registry_202201.csv", "202201", 3, "R01"),
         ("registry", "registry/registry_202201.csv", "202201", 4, "R06"),
@@ -289,27 +302,45 @@ def test_a_redelivered_ledger_month_replaces_it_and_never_double_counts(folders)
     assert tables(warehouse) == first
 
 
-_DISTINCT_KEYS = ("select count(distinct person_key) from (select person_key from raw.registry_rows union all "
-                  "select person_key from raw.subsidy_rows union all select person_key from raw.quarantine_rows)")
+_DISTINCT_PERSONS = ("select count(distinct person_id) from (select person_id from raw.registry_rows union all "
+                     "select person_id from raw.subsidy_rows union all select person_id from raw.quarantine_rows)")
 
 
-def test_a_warehouse_without_person_keys_gets_them_on_the_next_run(folders):
-    """raw.person_keys came after the first warehouses: the next ingestion fills it from the
-    raw tables, also when no file changed."""
+def test_a_warehouse_from_before_person_numbers_gets_them_on_the_next_run(folders):
+    """The raw tables once held person_key itself (and raw.person_keys came later still):
+    the next ingestion numbers the keys and puts the numbers in their place, also when no
+    file changed, and the rows stay the same rows."""
     landing, warehouse = folders
     write_csv(landing, "registry", "registry_202201.csv", [registry_row(1), registry_row(2)])
     write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1), subsidy_row(3, "0")])
     ingest(landing, warehouse)
-    keys_before = query(warehouse, "select person_key from raw.person_keys order by 1")
+    before = tables(warehouse)
     con = duckdb.connect(str(work_db(warehouse)))
-    try:
+    try:  # back to the old shape: the key in each row, no raw.person_keys
+        for table in ("registry_rows", "subsidy_rows", "employment_rows", "survey_rows", "quarantine_rows"):
+            con.execute(f"create table raw.old as select rows.* replace (keys.person_key as person_id) "
+                        f"from raw.{table} as rows {_KEYS}")
+            con.execute(f"drop table raw.{table}")
+            con.execute("alter table raw.old rename column person_id to person_key")
+            con.execute(f"alter table raw.old rename to {table}")
         con.execute("drop table raw.person_keys")
     finally:
         con.close()
     report = ingest(landing, warehouse)
     assert report.loaded == []
-    assert query(warehouse, "select person_key from raw.person_keys order by 1") == keys_before
-    assert len(keys_before) == 3 == query(warehouse, _DISTINCT_KEYS)[0][0]
+    assert tables(warehouse) == before
+    assert query(warehouse, "select count(*), min(person_id), max(person_id) from raw.person_keys") == [(3, 1, 3)]
+    assert query(warehouse, _DISTINCT_PERSONS) == [(3,)]
+    # and the next file's persons keep those numbers
+    numbers = query(warehouse, "select person_id, person_key from raw.person_keys order by 1")
+    write_csv(landing, "subsidy", "subsidy_202202.csv", [subsidy_row(1, 发放年月="202202"), subsidy_row(4)])
+    ingest(landing, warehouse)
+    assert query(warehouse, "select person_id, person_key from raw.person_keys order by 1")[:3] == numbers
+    assert query(warehouse, "select count(*) from raw.person_keys") == [(4,)]
+    assert query(warehouse, "select person_id from raw.subsidy_rows where pay_month = '202202' order by 1") == [
+        (query(warehouse, "select person_id from raw.subsidy_rows where pay_month = '202201' and source_row = 2")[0][0],),
+        (4,),
+    ]
 
 
 def test_a_first_load_and_a_later_load_write_the_same_rows_and_leave_no_scratch(tmp_path):
@@ -332,7 +363,7 @@ def test_a_first_load_and_a_later_load_write_the_same_rows_and_leave_no_scratch(
 
     assert without_load_times(in_steps) == without_load_times(at_once)
     assert query(in_steps, "select count(*) from raw.quarantine_rows") == [(2,)]
-    assert query(in_steps, "select count(*) from raw.person_keys") == [(3,)] == query(in_steps, _DISTINCT_KEYS)
+    assert query(in_steps, "select count(*) from raw.person_keys") == [(3,)] == query(in_steps, _DISTINCT_PERSONS)
     # no key file (the key came from the environment), no scratch folder, no WAL
     assert sorted(p.name for p in in_steps.iterdir()) == ["work.duckdb"]
 
@@ -384,7 +415,7 @@ def test_key_file_is_created_once_with_mode_0600_and_guarded_by_a_fingerprint(fo
     assert query(warehouse, "select value from raw.warehouse_meta where setting = 'key_fingerprint'") == [
         (keys.fingerprint(secret),)
     ]
-    assert query(warehouse, "select person_key from raw.subsidy_rows") == [
+    assert query(warehouse, f"select person_key from raw.subsidy_rows as rows {_KEYS}") == [
         (identity.keyed_hash(secret, pl.Series([make_id(1)]))[0],)
     ]
     ingest(landing, warehouse, env_key=key_file.read_text())  # the same key from the environment is fine
@@ -402,7 +433,7 @@ def test_key_from_the_environment_writes_no_key_file(folders):
     write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1)])
     ingest(landing, warehouse, env_key="ab" * 32)
     assert not keys.key_file(warehouse).exists()
-    assert query(warehouse, "select person_key from raw.subsidy_rows") == [
+    assert query(warehouse, f"select person_key from raw.subsidy_rows as rows {_KEYS}") == [
         (identity.keyed_hash(bytes.fromhex("ab" * 32), pl.Series([make_id(1)]))[0],)
     ]
 

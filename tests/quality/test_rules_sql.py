@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.load import add_missing_person_keys, create_raw_tables
+from pipelines.ingest.load import create_raw_tables
+from tests.raw_rows import PersonNumbers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -112,20 +113,22 @@ QUARANTINE = [  # (source, period, rule, person_key)
 def load_raw(db_path: Path) -> None:
     con = duckdb.connect(str(db_path))
     create_raw_tables(con)  # the raw schema exactly as ingestion creates it
+    number = PersonNumbers()
     registry = []
     for month, people in (("202212", OLDER), ("202312", NEWEST)):
         for i, p in enumerate(people):
             cert = f"c-{p['key']}-{p['issue']}" if p["cert_ok"] else f"typo-{p['key']}"
-            registry.append((month, f"registry/registry_{month}.csv", i + 2, p["key"], cert, p["cert_ok"], "男",
+            registry.append((month, f"registry/registry_{month}.csv", i + 2, number(p["key"]), cert, p["cert_ok"], "男",
                              p["birth"], p["gender_ok"], True, p["category"], p["grade"], p["town"],
                              VILLAGE[p["town"]], p["issue"], None, p["status"], p["cancel"],
                              "死亡" if p["cancel"] else None, p["hardship"], None))
     con.executemany(f"insert into raw.registry_rows values ({', '.join(['?'] * 21)})", registry)
     births = {p["key"]: p["birth"] for p in NEWEST}
-    subsidy = [(month, f"subsidy/subsidy_{month}.csv", i + 2, key, births.get(key, "1970-01-01"), kind, stated,
+    subsidy = [(month, f"subsidy/subsidy_{month}.csv", i + 2, number(key), births.get(key, "1970-01-01"), kind,
+                stated,
                 amount, town) for i, (month, key, kind, amount, town, stated) in enumerate(ledger())]
     con.executemany(f"insert into raw.subsidy_rows values ({', '.join(['?'] * 9)})", subsidy)
-    employment = [("202312", "employment/employment_202312.csv", i + 2, key, births[key], "就业", form,
+    employment = [("202312", "employment/employment_202312.csv", i + 2, number(key), births[key], "就业", form,
                    "某公司" if uscc else None, uscc, None, start, end)
                   for i, (key, form, uscc, start, end) in enumerate(EMPLOYMENT)]
     con.executemany(f"insert into raw.employment_rows values ({', '.join(['?'] * 12)})", employment)
@@ -136,13 +139,13 @@ def load_raw(db_path: Path) -> None:
     survey = []
     for year, keys in ((2022, active_2022 + ["pA01"]), (2023, ["pA01", "pA02", "pA03", "pd1", "px2"])):
         for i, key in enumerate(keys):
-            survey.append((year, f"survey/survey_{year}.csv", i + 2, key, births.get(key, "1970-01-01"), year,
+            survey.append((year, f"survey/survey_{year}.csv", i + 2, number(key), births.get(key, "1970-01-01"), year,
                            A, "不适用", "已参保", "已参保", "无", "未服务", "无", "未适配", "是", 30000))
     con.executemany(f"insert into raw.survey_rows values ({', '.join(['?'] * 16)})", survey)
     con.executemany("insert into raw.quarantine_rows values (?, ?, ?, ?, ?, ?, ?)", [
-        (source, f"{source}/{source}_{period}.csv", period, 9, rule, f"{rule} 原因", key)
+        (source, f"{source}/{source}_{period}.csv", period, 9, rule, f"{rule} 原因", number(key))
         for source, period, rule, key in QUARANTINE])
-    add_missing_person_keys(con)  # as ingestion keeps raw.person_keys
+    number.write(con)
     con.close()
 
 

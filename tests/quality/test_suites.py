@@ -93,8 +93,8 @@ def test_a_failed_block_expectation_stops_publishing(demo, demo_warehouse, tmp_p
     for name in ("work.duckdb", "analytics.duckdb", "pseudonym.key"):
         shutil.copy2(demo_warehouse / name, warehouse / name)
     con = duckdb.connect(str(warehouse / "work.duckdb"))
-    con.execute("insert into raw.registry_rows (snapshot_month, source_file, source_row, person_key, town, status)"
-                " select min(snapshot_month), 'registry/x.csv', 2, 'k-test', '奉化镇', '正常' from raw.registry_rows")
+    con.execute("insert into raw.registry_rows (snapshot_month, source_file, source_row, person_id, town, status)"
+                " select min(snapshot_month), 'registry/x.csv', 2, 987654, '奉化镇', '正常' from raw.registry_rows")
     con.close()
     before = sha256(warehouse / "analytics.duckdb")
 
@@ -110,10 +110,9 @@ def test_a_failed_block_expectation_stops_publishing(demo, demo_warehouse, tmp_p
     failure = result.get_step_failure_events()[0]
     assert STEP_EXIT[failure.step_key] == EXIT_BLOCKED_CHECK
     message = failure.step_failure_data.user_failure_data.description
-    # the failing row is named by its snapshot, row and person (the suites' person_hash)
-    [[k_test_hash]] = duckdb.sql("select hash('k-test')").fetchall()
+    # the failing row is named by its snapshot, row and person (person_id, its number)
     assert "[R06]" in message and "raw.registry_rows" in message
-    assert f'"person_hash": "{k_test_hash:016x}"' in message and '"source_row": 2' in message
+    assert '"person_id": 987654' in message and '"source_row": 2' in message
     assert "published__analytics" not in {e.step_key for e in result.all_events if e.is_step_success}
     assert sha256(warehouse / "analytics.duckdb") == before
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -147,9 +146,9 @@ def test_an_expectation_gx_cannot_evaluate_blocks_and_says_so(demo_warehouse, tm
     assert "could not be evaluated" in report.block_message() and "0 行不符" not in report.block_message()
 
 
-def test_suite_frames_hold_text_with_64_bit_offsets_and_persons_as_hashes(demo_warehouse):
+def test_suite_frames_hold_text_with_64_bit_offsets_and_persons_as_numbers(demo_warehouse):
     """Text columns are read as large_string (a text column of 33 M rows can pass 2 GB);
-    the raw suites read persons as a 64-bit hash of person_key, never the 64-character key."""
+    the raw suites read persons as their number person_id, never the 64-character key."""
     from pipelines.quality.run import read_frame, suite_connection
 
     spec = next(s for s in suite_specs() if s.name == "raw.subsidy")
@@ -159,5 +158,5 @@ def test_suite_frames_hold_text_with_64_bit_offsets_and_persons_as_hashes(demo_w
     finally:
         con.close()
     assert str(frame.dtypes["subsidy_type"]) == "large_string[pyarrow]"
-    assert str(frame.dtypes["person_hash"]) == "uint64[pyarrow]" and "person_key" not in frame.columns
-    assert frame["person_hash"].notna().all()
+    assert str(frame.dtypes["person_id"]) == "int32[pyarrow]" and "person_key" not in frame.columns
+    assert frame["person_id"].notna().all()

@@ -6,13 +6,13 @@ with months as (
 ),
 
 jobs as (
-    select person_hash, start_date, end_date
+    select person_id, start_date, end_date
     from {{ ref('stg_raw__employment_rows') }}
     where record_type = '就业'
 )
 
 select distinct
-    jobs.person_hash,
+    jobs.person_id,
     months.period,
     months.month_end
 from jobs

@@ -1,4 +1,4 @@
--- The drill-down behind indicator_values, on person_hash: which persons make up the
+-- The drill-down behind indicator_values, on person_id: which persons make up the
 -- numerator, the denominator and the source-side (reported) numerator of an annual figure.
 -- One row per indicator, year, town and person. Yearly indicators: every year. Monthly
 -- indicators (I04-I06): only the month their annual value shows (as_of_period), not every
@@ -8,7 +8,7 @@
 -- views intermediate.int_indicator__i04/5/6.
 -- area_name is a town: the registry town for in_denominator / in_numerator, the source's
 -- town for in_reported_numerator (a person can appear under two towns). The district is
--- all rows: distinct person_hash.
+-- all rows: distinct person_id.
 -- The published mart, marts.fct_indicator_persons, is a view that adds person_key
 -- (int_person_keys): the 64-character keys are then written once, into the published
 -- database, not also here (province: 75 s for this table with the keys, 46 s without).
@@ -28,7 +28,7 @@ members as (
         annual_periods.period,
         annual_periods.as_of_period,
         members.town as area_name,
-        members.person_hash,
+        members.person_id,
         members.side,
         members.in_denominator,
         members.in_numerator,
@@ -52,7 +52,7 @@ official as (
 ),
 
 reported as (
-    select indicator_code, period, as_of_period, area_name, person_hash
+    select indicator_code, period, as_of_period, area_name, person_id
     from members
     where side = 'reported'
 ),
@@ -63,11 +63,11 @@ persons as (
         coalesce(official.period, reported.period) as period,
         coalesce(official.as_of_period, reported.as_of_period) as as_of_period,
         coalesce(official.area_name, reported.area_name) as area_name,
-        coalesce(official.person_hash, reported.person_hash) as person_hash,
+        coalesce(official.person_id, reported.person_id) as person_id,
         -- false for count indicators (I02, I03, I13), which have no denominator
         coalesce(official.in_denominator, false) as in_denominator,
         coalesce(official.in_numerator, false) as in_numerator,
-        reported.person_hash is not null as in_reported_numerator,
+        reported.person_id is not null as in_reported_numerator,
         coalesce(official.numerator_units, 0) as numerator_units,
         official.numerator_amount,
         official.denominator_amount
@@ -76,7 +76,7 @@ persons as (
         on reported.indicator_code = official.indicator_code
         and reported.period = official.period
         and reported.area_name = official.area_name
-        and reported.person_hash = official.person_hash
+        and reported.person_id = official.person_id
 )
 
 select
@@ -84,7 +84,7 @@ select
     cast(period as varchar) as period,
     cast(as_of_period as varchar) as as_of_period,
     cast(area_name as varchar) as area_name,
-    person_hash,
+    person_id,
     in_denominator,
     in_numerator,
     in_reported_numerator,

@@ -2,7 +2,7 @@
 -- the newest snapshot is the truth for all periods). Activity at the period end is applied
 -- by the indicator model; I13 counts whatever the status.
 select
-    person_hash,
+    person_id,
     town,
     hardship,
     grade,

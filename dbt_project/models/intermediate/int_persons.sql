@@ -10,16 +10,16 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by person_hash
+            partition by person_id
             order by case when status = '正常' then 0 else 1 end, first_issue_date desc nulls last, source_row
         ) as row_rank,
-        count(*) over (partition by person_hash) as registry_rows,
-        sum(case when status = '正常' then 1 else 0 end) over (partition by person_hash) as normal_rows
+        count(*) over (partition by person_id) as registry_rows,
+        sum(case when status = '正常' then 1 else 0 end) over (partition by person_id) as normal_rows
     from registry
 )
 
 select
-    person_hash,
+    person_id,
     cert_key,
     birth_date,
     gender,

@@ -1,7 +1,7 @@
 -- Registry persons x indicator years: active at Dec31 of Y, age at Dec31 and on Aug31 of Y
 -- (I09). Rows for every person and year (status and activity are flags, not filters).
 select
-    persons.person_hash,
+    persons.person_id,
     years.year,
     years.period,
     years.year_end,

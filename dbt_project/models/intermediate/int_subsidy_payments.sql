@@ -1,7 +1,7 @@
 -- Payments per person, pay month, subsidy type and paying town (发放镇街): several ledger
 -- rows of one person in one month (X03) collapse to one row here.
 select
-    person_hash,
+    person_id,
     pay_month,
     pay_month_start,
     pay_period,
@@ -12,4 +12,4 @@ select
     cast(count(*) as integer) as payment_rows,
     sum(amount) as amount
 from {{ ref('stg_raw__subsidy_rows') }}
-group by person_hash, pay_month, pay_month_start, pay_period, pay_year, subsidy_type, town
+group by person_id, pay_month, pay_month_start, pay_period, pay_year, subsidy_type, town

@@ -4,8 +4,8 @@
 with ranked as (
     select
         *,
-        row_number() over (partition by person_hash, survey_year order by source_row, source_file) as row_rank,
-        count(*) over (partition by person_hash, survey_year) as rows_in_year
+        row_number() over (partition by person_id, survey_year order by source_row, source_file) as row_rank,
+        count(*) over (partition by person_id, survey_year) as rows_in_year
     from {{ ref('stg_raw__survey_rows') }}
 )
 
@@ -14,7 +14,7 @@ select
     cast(survey_year as varchar) as period,
     source_file,
     source_row,
-    person_hash,
+    person_id,
     birth_date,
     town,
     school,

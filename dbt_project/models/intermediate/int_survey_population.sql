@@ -1,7 +1,7 @@
 -- The common base of the survey indicators (I07-I12, I14): persons active at Dec31 of Y
 -- and surveyed in Y, with the answers of their first survey row of Y and their ages.
 select
-    at_year_end.person_hash,
+    at_year_end.person_id,
     at_year_end.year,
     at_year_end.period,
     at_year_end.town,
@@ -19,5 +19,5 @@ select
     survey.income
 from {{ ref('int_persons_at_year_end') }} as at_year_end
 inner join {{ ref('int_survey_first_rows') }} as survey
-    on survey.person_hash = at_year_end.person_hash and survey.survey_year = at_year_end.year
+    on survey.person_id = at_year_end.person_id and survey.survey_year = at_year_end.year
 where at_year_end.is_active_at_year_end

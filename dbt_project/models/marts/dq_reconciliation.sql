@@ -29,7 +29,7 @@ wanted as (
 
 members as (
     -- the monthly indicators computed for the wanted months only
-    select members.indicator_code, members.period, members.side, members.person_hash, members.town,
+    select members.indicator_code, members.period, members.side, members.person_id, members.town,
         members.in_denominator
     from (
         {{ indicator_member_rows('wanted') }}
@@ -41,7 +41,7 @@ members as (
 reported as (
     -- the reported IDs per case: by source town for a town, every ID once for the district
     select distinct cases.indicator_code, cases.period, cases.area_level, cases.area_name, cases.as_of_period,
-        members.person_hash
+        members.person_id
     from cases
     inner join members
         on members.indicator_code = cases.indicator_code
@@ -51,7 +51,7 @@ reported as (
 ),
 
 denominators as (
-    select distinct indicator_code, period, person_hash, town
+    select distinct indicator_code, period, person_id, town
     from members
     where side = 'official' and in_denominator
 ),
@@ -60,9 +60,9 @@ classified as (
     select
         reported.*,
         case
-            when own.person_hash is not null then 'matched_eligible'
-            when other.person_hash is not null then 'counted_by_other_town'
-            when persons.person_hash is null then 'not_in_registry'
+            when own.person_id is not null then 'matched_eligible'
+            when other.person_id is not null then 'counted_by_other_town'
+            when persons.person_id is null then 'not_in_registry'
             when persons.status = '注销' and persons.cancel_date <= {{ period_end('reported.as_of_period') }}
                 then 'cancelled_before_period'
             else 'paid_not_eligible'
@@ -70,13 +70,13 @@ classified as (
     from reported
     left join denominators as own
         on own.indicator_code = reported.indicator_code and own.period = reported.as_of_period
-        and own.person_hash = reported.person_hash
+        and own.person_id = reported.person_id
         and (reported.area_level = 'district' or own.town = reported.area_name)
     left join denominators as other
         on other.indicator_code = reported.indicator_code and other.period = reported.as_of_period
-        and other.person_hash = reported.person_hash
+        and other.person_id = reported.person_id
         and reported.area_level = 'town' and other.town <> reported.area_name
-    left join {{ ref('int_persons') }} as persons on persons.person_hash = reported.person_hash
+    left join {{ ref('int_persons') }} as persons on persons.person_id = reported.person_id
 ),
 
 parts as (

@@ -1,5 +1,5 @@
 -- Drill-down behind indicator_values (pseudonymous keys only): int_indicator_persons with
--- each person_hash turned back into the published person_key (int_person_keys). A view:
+-- each person_id turned back into the published person_key (int_person_keys). A view:
 -- the publish step writes it, keys and all, into analytics.duckdb as a table; the tests of
 -- its rows run on int_indicator_persons.
 {{ config(materialized='view') }}
@@ -17,4 +17,4 @@ select
     persons.numerator_amount,
     persons.denominator_amount
 from {{ ref('int_indicator_persons') }} as persons
-inner join {{ ref('int_person_keys') }} as keys on keys.person_hash = persons.person_hash
+inner join {{ ref('int_person_keys') }} as keys on keys.person_id = persons.person_id

@@ -61,10 +61,10 @@ reported_in_district as (
     -- the district's reported numerator: each ID once, whichever towns listed it.
     select indicator_code, period, count(*) as reported_persons
     from (
-        select indicator_code, period, person_hash
+        select indicator_code, period, person_id
         from members
         where side = 'reported'
-        group by indicator_code, period, person_hash
+        group by indicator_code, period, person_id
     ) as reported_persons
     group by indicator_code, period
 ),

@@ -8,12 +8,12 @@ select
     period,
     side,
     town,
-    person_hash,
+    person_id,
     case when grouping(side) = 1 then 'official rows per period and person'
         else 'rows per period, side, town and person' end as grain,
     case when grouping(side) = 1 then count(*) filter (where side = 'official') else count(*) end
         as rows_with_these_values
 from {{ model }}
-group by grouping sets ((period, person_hash), (period, side, town, person_hash))
+group by grouping sets ((period, person_id), (period, side, town, person_id))
 having (case when grouping(side) = 1 then count(*) filter (where side = 'official') else count(*) end) > 1
 {% endtest %}

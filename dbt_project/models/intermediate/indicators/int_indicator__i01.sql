@@ -5,19 +5,19 @@
 -- (indicator_values). An empty panel gives null numerator, denominator and value.
 -- No reported_value.
 with active_at_year_end as (
-    select person_hash, year, period, town
+    select person_id, year, period, town
     from {{ ref('int_persons_at_year_end') }}
     where is_active_at_year_end
 ),
 
 survey as (
-    select person_hash, survey_year, income from {{ ref('int_survey_first_rows') }}
+    select person_id, survey_year, income from {{ ref('int_survey_first_rows') }}
 ),
 
 official as (
     select
         active_at_year_end.period,
-        active_at_year_end.person_hash,
+        active_at_year_end.person_id,
         active_at_year_end.town,
         true as in_denominator,
         true as in_numerator,
@@ -26,11 +26,11 @@ official as (
         previous_year.income as denominator_amount
     from active_at_year_end
     inner join survey as this_year
-        on this_year.person_hash = active_at_year_end.person_hash
+        on this_year.person_id = active_at_year_end.person_id
         and this_year.survey_year = active_at_year_end.year
         and this_year.income > 0
     inner join survey as previous_year
-        on previous_year.person_hash = active_at_year_end.person_hash
+        on previous_year.person_id = active_at_year_end.person_id
         and previous_year.survey_year = active_at_year_end.year - 1
         and previous_year.income > 0
 )

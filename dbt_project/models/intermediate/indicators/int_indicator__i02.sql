@@ -7,19 +7,19 @@ with years as (
 ),
 
 jobs as (
-    select person_hash, start_date, end_date
+    select person_id, start_date, end_date
     from {{ ref('stg_raw__employment_rows') }}
     where record_type = '就业'
 ),
 
 started_in_year as (
-    select distinct years.period, jobs.person_hash
+    select distinct years.period, jobs.person_id
     from jobs
     inner join years on jobs.start_date between years.year_start and years.year_end
 ),
 
 employed_at_previous_year_end as (
-    select distinct years.period, jobs.person_hash
+    select distinct years.period, jobs.person_id
     from jobs
     inner join years on {{ is_employed_at('jobs.start_date', 'jobs.end_date', 'years.previous_year_end') }}
 ),
@@ -27,7 +27,7 @@ employed_at_previous_year_end as (
 official as (
     select
         started_in_year.period,
-        persons.person_hash,
+        persons.person_id,
         persons.town,
         cast(null as boolean) as in_denominator,
         true as in_numerator,
@@ -35,11 +35,11 @@ official as (
         cast(null as double) as numerator_amount,
         cast(null as double) as denominator_amount
     from started_in_year
-    inner join {{ ref('int_persons') }} as persons on persons.person_hash = started_in_year.person_hash
+    inner join {{ ref('int_persons') }} as persons on persons.person_id = started_in_year.person_id
     left join employed_at_previous_year_end
-        on employed_at_previous_year_end.person_hash = started_in_year.person_hash
+        on employed_at_previous_year_end.person_id = started_in_year.person_id
         and employed_at_previous_year_end.period = started_in_year.period
-    where employed_at_previous_year_end.person_hash is null
+    where employed_at_previous_year_end.person_id is null
 )
 
 {{ indicator_members('I02', has_reported=false) }}

@@ -7,7 +7,7 @@ with years as (
 ),
 
 trainings as (
-    select person_hash, record_key, start_date
+    select person_id, record_key, start_date
     from {{ ref('stg_raw__employment_rows') }}
     where record_type = '培训'
 ),
@@ -15,7 +15,7 @@ trainings as (
 official as (
     select
         years.period,
-        persons.person_hash,
+        persons.person_id,
         persons.town,
         cast(null as boolean) as in_denominator,
         true as in_numerator,
@@ -24,8 +24,8 @@ official as (
         cast(null as double) as denominator_amount
     from trainings
     inner join years on trainings.start_date between years.year_start and years.year_end
-    inner join {{ ref('int_persons') }} as persons on persons.person_hash = trainings.person_hash
-    group by years.period, persons.person_hash, persons.town
+    inner join {{ ref('int_persons') }} as persons on persons.person_id = trainings.person_id
+    group by years.period, persons.person_id, persons.town
 )
 
 {{ indicator_members('I03', has_reported=false) }}

@@ -10,14 +10,14 @@ with years as (
 ),
 
 payments as (
-    select pay_year, person_hash, town
+    select pay_year, person_id, town
     from {{ ref('int_subsidy_payments') }}
     where subsidy_type = '家庭无障碍改造'
         and pay_year >= {{ var('first_year') }}
 ),
 
 paid_by_year_end as (
-    select distinct years.period, payments.person_hash, payments.town
+    select distinct years.period, payments.person_id, payments.town
     from payments
     inner join years on payments.pay_year <= years.year
 ),
@@ -25,7 +25,7 @@ paid_by_year_end as (
 official as (
     select distinct
         paid_by_year_end.period,
-        eligibility.person_hash,
+        eligibility.person_id,
         eligibility.town,
         cast(null as boolean) as in_denominator,
         true as in_numerator,
@@ -34,12 +34,12 @@ official as (
         cast(null as double) as denominator_amount
     from paid_by_year_end
     inner join {{ ref('int_person_eligibility') }} as eligibility
-        on eligibility.person_hash = paid_by_year_end.person_hash
+        on eligibility.person_id = paid_by_year_end.person_id
     where eligibility.is_i13_target
 ),
 
 reported as (
-    select period, person_hash, town from paid_by_year_end
+    select period, person_id, town from paid_by_year_end
 )
 
 {{ indicator_members('I13') }}

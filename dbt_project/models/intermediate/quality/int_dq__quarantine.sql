@@ -11,12 +11,12 @@ flagged as (
         quarantined.*,
         persons.town as person_town
     from quarantined
-    left join {{ ref('int_persons') }} as persons on persons.person_hash = quarantined.person_hash
+    left join {{ ref('int_persons') }} as persons on persons.person_id = quarantined.person_id
 )
 
 {{ dq_finding(
     rule_id=none, rule_id_sql='rule_id',
-    severity='quarantine', source='source', person_hash='person_hash', area_name='person_town',
+    severity='quarantine', source='source', person_id='person_id', area_name='person_town',
     period=period_label('period'),
     detail="'隔离：' || source_file || ' 第' || cast(source_row as varchar) || '行，' || coalesce(reason, '')"
 ) }}

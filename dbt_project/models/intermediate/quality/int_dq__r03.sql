@@ -3,7 +3,7 @@
 -- snapshot, whether one or both disagree.
 with flagged as (
     select
-        {{ person_hash("person_key") }} as person_hash, town, snapshot_month, source_file, source_row,
+        person_id, town, snapshot_month, source_file, source_row,
         case
             when gender_matches_id = false and birth_date_matches_id = false then '性别和出生日期均'
             when gender_matches_id = false then '性别'
@@ -13,5 +13,5 @@ with flagged as (
     where gender_matches_id = false or birth_date_matches_id = false
 )
 
-{{ dq_finding('R03', 'warn', "'registry'", 'person_hash', 'town', period_label('snapshot_month'),
+{{ dq_finding('R03', 'warn', "'registry'", 'person_id', 'town', period_label('snapshot_month'),
     "what || '与身份证号不符（' || source_file || ' 第' || cast(source_row as varchar) || '行）'") }}

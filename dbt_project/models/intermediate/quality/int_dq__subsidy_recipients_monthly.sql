@@ -2,10 +2,10 @@
 -- grid: every (town, type) pair that ever paid x every month that has a ledger, 0 where
 -- the town paid nobody of that type (A03, A04).
 -- From int_subsidy_payments, which holds each person once per paying town, type and month:
--- the recipients are its rows with a person (count(person_hash) = the distinct persons),
+-- the recipients are its rows with a person (count(person_id) = the distinct persons),
 -- not a distinct count over every ledger row (province, 34 M rows: 0.8 s instead of 11.5 s).
 with payments as (
-    select town, subsidy_type, pay_month_start, count(person_hash) as recipients
+    select town, subsidy_type, pay_month_start, count(person_id) as recipients
     from {{ ref('int_subsidy_payments') }}
     group by town, subsidy_type, pay_month_start
 ),

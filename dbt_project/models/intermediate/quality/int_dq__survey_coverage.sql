@@ -6,11 +6,11 @@ with survey_years as (
 ),
 
 surveyed as (
-    select distinct survey_year, person_hash from {{ ref('stg_raw__survey_rows') }}
+    select distinct survey_year, person_id from {{ ref('stg_raw__survey_rows') }}
 ),
 
 active as (
-    select survey_years.survey_year, persons.person_hash, persons.town
+    select survey_years.survey_year, persons.person_id, persons.town
     from {{ ref('int_persons') }} as persons
     cross join survey_years
     where {{ is_active_at('persons.first_issue_date', 'persons.status', 'persons.cancel_date',
@@ -23,9 +23,9 @@ counted as (
         case when grouping(active.town) = 1 then '{{ var("district_name") }}' else active.town end as area_name,
         case when grouping(active.town) = 1 then 'district' else 'town' end as area_level,
         count(*) as active_persons,
-        count(surveyed.person_hash) as surveyed_persons
+        count(surveyed.person_id) as surveyed_persons
     from active
-    left join surveyed on surveyed.survey_year = active.survey_year and surveyed.person_hash = active.person_hash
+    left join surveyed on surveyed.survey_year = active.survey_year and surveyed.person_id = active.person_id
     group by grouping sets ((active.survey_year), (active.survey_year, active.town))
 )
 

@@ -3,9 +3,9 @@
 with flagged as (
     select payments.*
     from {{ ref('stg_raw__subsidy_rows') }} as payments
-    left join {{ ref('int_persons') }} as persons on persons.person_hash = payments.person_hash
-    where persons.person_hash is null
+    left join {{ ref('int_persons') }} as persons on persons.person_id = payments.person_id
+    where persons.person_id is null
 )
 
-{{ dq_finding('X01', 'warn', "'subsidy'", 'person_hash', 'town', 'pay_period',
+{{ dq_finding('X01', 'warn', "'subsidy'", 'person_id', 'town', 'pay_period',
     "'向登记库中不存在的身份证号发放' || subsidy_type || ' ' || " ~ fmt_yuan('amount') ~ " || '元'") }}

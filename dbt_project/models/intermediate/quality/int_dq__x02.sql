@@ -5,12 +5,12 @@
 with flagged as (
     select payments.*, persons.cancel_date, persons.cancel_reason
     from {{ ref('stg_raw__subsidy_rows') }} as payments
-    inner join {{ ref('int_persons') }} as persons on persons.person_hash = payments.person_hash
+    inner join {{ ref('int_persons') }} as persons on persons.person_id = payments.person_id
     where persons.status = '注销'
         and persons.cancel_date is not null
         and payments.pay_month_start > {{ month_start_of('persons.cancel_date') }}
 )
 
-{{ dq_finding('X02', 'warn', "'subsidy'", 'person_hash', 'town', 'pay_period',
+{{ dq_finding('X02', 'warn', "'subsidy'", 'person_id', 'town', 'pay_period',
     "'证件已于' || cast(cancel_date as varchar) || '注销（' || coalesce(cancel_reason, '') || '），之后仍发放'"
     " || subsidy_type || ' ' || " ~ fmt_yuan('amount') ~ " || '元'", amount='amount') }}

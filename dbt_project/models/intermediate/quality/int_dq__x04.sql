@@ -9,6 +9,6 @@ with flagged as (
     where payments.amount < standards.min_amount or payments.amount > standards.max_amount
 )
 
-{{ dq_finding('X04', 'warn', "'subsidy'", 'person_hash', 'town', 'pay_period',
+{{ dq_finding('X04', 'warn', "'subsidy'", 'person_id', 'town', 'pay_period',
     "subsidy_type || '单笔' || " ~ fmt_yuan('amount') ~ " || '元，超出标准范围' || "
     ~ fmt_number('min_amount', 2) ~ " || '-' || " ~ fmt_number('max_amount', 2) ~ " || '元'", amount='amount') }}

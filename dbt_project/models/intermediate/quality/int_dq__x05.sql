@@ -16,8 +16,8 @@ with payments as (
 flagged as (
     select payments.*, eligibility.hardship, eligibility.grade, eligibility.category
     from payments
-    inner join {{ ref('int_person_eligibility') }} as eligibility on eligibility.person_hash = payments.person_hash
-    inner join {{ ref('int_persons') }} as persons on persons.person_hash = payments.person_hash
+    inner join {{ ref('int_person_eligibility') }} as eligibility on eligibility.person_id = payments.person_id
+    inner join {{ ref('int_persons') }} as persons on persons.person_id = payments.person_id
     where case payments.subsidy_type
         when '困难残疾人生活补贴' then not eligibility.is_i05_target
         when '重度残疾人护理补贴' then not eligibility.is_i06_target
@@ -27,5 +27,5 @@ flagged as (
     end
 )
 
-{{ dq_finding('X05', 'warn', "'subsidy'", 'person_hash', 'town', 'pay_period',
+{{ dq_finding('X05', 'warn', "'subsidy'", 'person_id', 'town', 'pay_period',
     "'向目标人群以外的人员发放' || subsidy_type || '（困难类型' || coalesce(hardship, '空') || '，' || coalesce(category, '') || coalesce(grade, '') || '）'") }}

@@ -4,11 +4,11 @@
 -- One finding per employment record.
 with jobs as (
     select
-        jobs.person_hash, jobs.start_date, jobs.form, jobs.source_file, jobs.source_row,
+        jobs.person_id, jobs.start_date, jobs.form, jobs.source_file, jobs.source_row,
         {{ age_at('jobs.birth_date', 'jobs.start_date') }} as age_at_start,
         persons.town, persons.status, persons.cancel_date
     from {{ ref('stg_raw__employment_rows') }} as jobs
-    left join {{ ref('int_persons') }} as persons on persons.person_hash = jobs.person_hash
+    left join {{ ref('int_persons') }} as persons on persons.person_id = jobs.person_id
     where jobs.record_type = '就业'
 ),
 
@@ -24,5 +24,5 @@ flagged as (
         or (status = '注销' and cancel_date is not null and start_date > cancel_date)
 )
 
-{{ dq_finding('X07', 'warn', "'employment'", 'person_hash', 'town', month_label('start_date'),
+{{ dq_finding('X07', 'warn', "'employment'", 'person_id', 'town', month_label('start_date'),
     "coalesce(form, '') || '记录' || cast(start_date as varchar) || '开始：' || why") }}

@@ -1,5 +1,5 @@
 -- X09 (warn): a certificate present in an older registry snapshot and absent from the
--- newest without a cancellation. A certificate is (person_hash, first_issue_date): the
+-- newest without a cancellation. A certificate is (person_id, first_issue_date): the
 -- certificate number itself may carry an R02 typo in one snapshot, so its key is not used.
 -- "Without a cancellation": in the last older snapshot that lists it, its status is 正常.
 -- One finding per person (their certificate(s) vanished); period = that last snapshot.
@@ -12,7 +12,7 @@ newest as (
 ),
 
 in_newest as (
-    select distinct snapshots.person_hash, snapshots.first_issue_date
+    select distinct snapshots.person_id, snapshots.first_issue_date
     from snapshots inner join newest using (snapshot_month)
 ),
 
@@ -20,7 +20,7 @@ older as (
     select
         snapshots.*,
         row_number() over (
-            partition by snapshots.person_hash, snapshots.first_issue_date
+            partition by snapshots.person_id, snapshots.first_issue_date
             order by snapshots.snapshot_month desc, snapshots.source_row
         ) as recency
     from snapshots
@@ -32,19 +32,19 @@ vanished as (
     select older.*
     from older
     left join in_newest
-        on in_newest.person_hash = older.person_hash and in_newest.first_issue_date = older.first_issue_date
-    where older.recency = 1 and older.status = '正常' and in_newest.person_hash is null
+        on in_newest.person_id = older.person_id and in_newest.first_issue_date = older.first_issue_date
+    where older.recency = 1 and older.status = '正常' and in_newest.person_id is null
 ),
 
 flagged as (
     select
-        person_hash,
+        person_id,
         min(town) as town,
         max(snapshot_month) as last_seen,
         (select snapshot_month from newest) as newest_month
     from vanished
-    group by person_hash
+    group by person_id
 )
 
-{{ dq_finding('X09', 'warn', "'registry'", 'person_hash', 'town', period_label('last_seen'),
+{{ dq_finding('X09', 'warn', "'registry'", 'person_id', 'town', period_label('last_seen'),
     "'证件在' || last_seen || '快照中为“正常”，在最新快照' || newest_month || '中消失且无注销记录'") }}

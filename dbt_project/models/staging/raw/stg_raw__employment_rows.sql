@@ -16,8 +16,7 @@ typed as (
         cast(source.snapshot_month as varchar) as snapshot_month,
         cast(source.source_file as varchar) as source_file,
         cast(source.source_row as integer) as source_row,
-        cast(source.person_key as varchar) as person_key,
-        {{ person_hash("source.person_key") }} as person_hash,
+        cast(source.person_id as integer) as person_id,
         cast(source.birth_date as date) as birth_date,
         cast(source.record_type as varchar) as record_type,
         cast(source.form as varchar) as form,
@@ -41,23 +40,22 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by person_hash, record_type, employer_or_course, start_date
+            partition by person_id, record_type, employer_or_course, start_date
             order by end_date desc nulls first, source_row
         ) as duplicate_rank,
         count(*) over (
-            partition by person_hash, record_type, employer_or_course, start_date
+            partition by person_id, record_type, employer_or_course, start_date
         ) as identical_rows
     from keyed
 )
 
 select
-    md5(concat_ws('|', person_key, record_type, coalesce(employer_or_course, ''), cast(start_date as varchar)))
+    md5(concat_ws('|', cast(person_id as varchar), record_type, coalesce(employer_or_course, ''), cast(start_date as varchar)))
         as record_key,
     snapshot_month,
     source_file,
     source_row,
-    person_key,
-    person_hash,
+    person_id,
     birth_date,
     record_type,
     form,

@@ -1,6 +1,6 @@
--- Every person_key the ingestion ever wrote into a raw table, once, with its person_hash
--- (macros/person_hash.sql): the map int_person_keys is built from.
+-- Every person_key the ingestion ever issued, once, with its number person_id (what the
+-- raw tables hold): the map int_person_keys is built from.
 select
-    cast(person_key as varchar) as person_key,
-    {{ person_hash("person_key") }} as person_hash
+    cast(person_id as integer) as person_id,
+    cast(person_key as varchar) as person_key
 from {{ source('raw', 'person_keys') }}

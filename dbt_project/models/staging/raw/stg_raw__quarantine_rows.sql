@@ -6,6 +6,5 @@ select
     cast(source_row as integer) as source_row,
     cast(rule_id as varchar) as rule_id,
     cast(reason as varchar) as reason,
-    cast(person_key as varchar) as person_key,
-    {{ person_hash("person_key") }} as person_hash
+    cast(person_id as integer) as person_id
 from {{ source('raw', 'quarantine_rows') }}
