@@ -170,7 +170,11 @@ class KeyedHasher:
     returns the value's person_id instead: the number its key already has, else the next
     one after the largest, assigned once for as long as the hasher lives (`issued` lists
     them). The raw tables store that number, not the 64-character key: per row it is 4
-    bytes to gather, insert and join instead of 64 (benchmarks/RESULTS.md).
+    bytes to gather, insert and join instead of 64 (benchmarks/RESULTS.md). A new value's
+    key is looked up among the given numbers, not among the ones this hasher gave: those
+    belong to values it has seen, which it finds as seen (only the collision lookup,
+    which remembers no values, looks among them too). A join on a million keys costs about
+    0.16 s of CPU; a first load, with no numbers given, would pay it for every file.
 
     Values already seen are found by a join on a 64-bit hash of the text (cheap), then
     confirmed by comparing the texts themselves, so a hash collision can never give one
@@ -182,12 +186,14 @@ class KeyedHasher:
     def __init__(self, secret: bytes, numbers: pl.DataFrame | None = None):
         self._secret = secret
         self._lock = threading.Lock()
-        self._numbers = None if numbers is None else numbers.select(
+        self._numbered = numbers is not None
+        self._given = NO_NUMBERS if numbers is None else numbers.select(
             pl.col("person_key").cast(pl.String), pl.col("person_id").cast(pl.Int32))
-        self._next = 1 if numbers is None else (self._numbers.get_column("person_id").max() or 0) + 1
-        out = pl.String if numbers is None else pl.Int32
-        self._known = pl.DataFrame(schema={"_h": pl.UInt64, "_value": pl.String, "key": out})
-        self._issued: list[pl.DataFrame] = []  # (person_key[, person_id]) of every new key
+        self._next = (self._given.get_column("person_id").max() or 0) + 1
+        self._known = pl.DataFrame(schema={"_h": pl.UInt64, "_value": pl.String,
+                                           "key": pl.Int32 if self._numbered else pl.String})
+        self._issued: list[pl.DataFrame] = []  # person_key[, person_id] of the keys this hasher gave
+        self._issued_exactly: list[pl.DataFrame] = []  # those given by _exact
 
     def __call__(self, values: pl.Series) -> pl.Series:
         with self._lock:
@@ -205,39 +211,49 @@ class KeyedHasher:
         hashes = new.hash()
         if hashes.n_unique() != len(hashes) or hashes.is_in(self._known.get_column("_h").implode()).any():
             return self._exact(values)
-        added = pl.DataFrame({"_h": hashes, "_value": new, "key": self._issue(new)})
+        added = pl.DataFrame({"_h": hashes, "_value": new, "key": self._issue(new, self._issued_exactly)})
         self._known = pl.concat([self._known, added], rechunk=False)
         return keys.fill_null(values.replace_strict(new, added.get_column("key"), default=None))
 
-    def _issue(self, distinct: pl.Series) -> pl.Series:
-        """The keys (or numbers) of distinct values, none null: new keys are recorded once."""
+    def _issue(self, distinct: pl.Series, given_here: list[pl.DataFrame], exactly: bool = False) -> pl.Series:
+        """The keys (or numbers) of distinct values, none null. A key's number is looked up
+        in the given numbers and `given_here` (numbers this hasher gave, as far as the values
+        may have had them); a key without one gets the next."""
         keys = hmac_hex(self._secret, distinct).rename("person_key")
-        if self._numbers is None:
+        if not self._numbered:
             self._issued.append(keys.to_frame())
             return keys
-        numbered = keys.to_frame().join(self._numbers, on="person_key", how="left", maintain_order="left")
+        numbered = keys.to_frame().with_columns(person_id=pl.lit(None, dtype=pl.Int32))
+        lookup = [f for f in (self._given, *given_here) if f.height]
+        if lookup:
+            numbered = numbered.drop("person_id").join(pl.concat(lookup), on="person_key", how="left",
+                                                       maintain_order="left")
         unnumbered = numbered.filter(pl.col("person_id").is_null()).select("person_key")
         if unnumbered.height:
             fresh = unnumbered.with_columns(
                 person_id=pl.int_range(self._next, self._next + unnumbered.height, dtype=pl.Int32))
             self._next += unnumbered.height
-            self._numbers = pl.concat([self._numbers, fresh], rechunk=False)
             self._issued.append(fresh)
+            if exactly:
+                self._issued_exactly.append(fresh)
             numbered = numbered.with_columns(pl.col("person_id").fill_null(pl.col("person_key").replace_strict(
                 fresh.get_column("person_key"), fresh.get_column("person_id"), default=None)))
         return numbered.get_column("person_id")
 
     def issued(self) -> pl.DataFrame:
-        """Every key this hasher has issued, once each: person_key, and when numbered the
+        """Every key this hasher has given, once each: person_key, and when numbered the
         person_id it was given (only keys new to `numbers`)."""
         with self._lock:
-            schema = {"person_key": pl.String} | ({} if self._numbers is None else {"person_id": pl.Int32})
-            return pl.concat([pl.DataFrame(schema=schema), *self._issued]).unique("person_key", maintain_order=True)
+            found = pl.concat([NO_NUMBERS if self._numbered else NO_NUMBERS.select("person_key"), *self._issued])
+            return found.unique("person_key", maintain_order=True)
 
     def _exact(self, values: pl.Series) -> pl.Series:
         distinct = values.drop_nulls().unique()
-        keys = pl.DataFrame({"value": distinct, "key": self._issue(distinct)})
+        keys = pl.DataFrame({"value": distinct, "key": self._issue(distinct, self._issued, exactly=True)})
         return values.rename("value").to_frame().join(keys, on="value", how="left", maintain_order="left").get_column("key")
+
+
+NO_NUMBERS = pl.DataFrame(schema={"person_key": pl.String, "person_id": pl.Int32})  # numbered, none given
 
 
 def hmac_hex(secret: bytes, values: pl.Series) -> pl.Series:

@@ -166,3 +166,15 @@ def test_a_numbered_hasher_keeps_the_numbers_it_is_given_and_numbers_new_keys_af
     assert issued.height == 2999 and set(issued.get_column("person_id")) == set(range(8, 8 + 2999))
     by_key = dict(issued.select("person_key", "person_id").iter_rows())
     assert all(by_key[key(v)] == n for v, n in zip(ids[2:], first[2:]))
+
+
+def test_a_numbered_hasher_gives_a_value_the_same_number_after_the_collision_lookup_numbered_it():
+    """The collision lookup remembers no values: a value it numbered keeps that number when
+    it comes back through the ordinary lookup, and the other way round."""
+    hasher = identity.KeyedHasher(b"s" * 32, identity.NO_NUMBERS)
+    first = pl.Series(["a", "b", None])
+    exact = hasher._exact(first).to_list()
+    assert sorted(exact[:2]) == [1, 2] and exact[2] is None
+    assert hasher(pl.Series(["b", "c", "a"])).to_list() == [exact[1], 3, exact[0]]
+    assert hasher._exact(pl.Series(["c", "d"])).to_list() == [3, 4]
+    assert hasher.issued().height == 4

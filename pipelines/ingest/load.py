@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 from pipelines.contract import SOURCES
-from pipelines.identity import KeyedHasher
+from pipelines.identity import NO_NUMBERS, KeyedHasher
 from pipelines.ingest import keys
 from pipelines.ingest.landing import LandingFile, content_hash, discover, snapshot_drops
 from pipelines.ingest.normalise import QUARANTINE_REASON, QUARANTINE_RULE, normalise, rule_counts
@@ -315,9 +315,6 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-_NO_NUMBERS = pl.DataFrame(schema={"person_key": pl.String, "person_id": pl.Int32})
-
-
 class _Delta:
     """The keyed rows of this run's files, written as each file is ready into a DuckDB file
     of the run's scratch folder (the raw schema, nothing else): the writing overlaps the
@@ -424,7 +421,7 @@ def _write(db: Path, delta: _Delta, prepared: list[PreparedFile], fingerprint: s
                 con.execute("delete from raw.landing_files where source_file = ?", [f.relative])
             for table in sorted({ROWS_TABLE[p.file.source] for p in prepared} | {"quarantine_rows"}):
                 con.execute(f"insert into raw.{table} by name select * from delta.raw.{table}")
-            con.execute("insert into raw.person_keys select * from delta.raw.person_keys")
+            con.execute("insert into raw.person_keys by name select * from delta.raw.person_keys")
             _record_landing_files(con, prepared)
             con.execute("commit")
         except BaseException:
@@ -515,7 +512,7 @@ def ingest(
     for leftover in warehouse.glob(".ingest-*"):  # a killed run's: one writer per warehouse, so not in use
         shutil.rmtree(leftover, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=warehouse, prefix=".ingest-") as scratch:
-        delta = _Delta(Path(scratch) / DELTA_NAME, secret, state.numbers if state else _NO_NUMBERS)
+        delta = _Delta(Path(scratch) / DELTA_NAME, secret, state.numbers if state else NO_NUMBERS)
         try:
             for f, outcome in _prepared_in_order(changed, reference, delta.key):
                 if isinstance(outcome, FileRejected):
