@@ -242,7 +242,7 @@ select * from (
         where payments.subsidy_type = '{{ subsidy_type }}'
             and payments.pay_period in (select period from months)
         {%- else %}
-        select cast(null as varchar) as period, cast(null as ubigint) as person_id, cast(null as varchar) as town
+        select cast(null as varchar) as period, cast(null as integer) as person_id, cast(null as varchar) as town
         where false
         {%- endif %}
     ),

@@ -10,7 +10,7 @@ select
     cast({{ rule_id_sql or ("'" ~ rule_id ~ "'") }} as varchar) as rule_id,
     cast('{{ severity }}' as varchar) as severity,
     cast({{ source }} as varchar) as source,
-    cast({{ person_id }} as ubigint) as person_id,
+    cast({{ person_id }} as integer) as person_id,
     cast({{ area_name }} as varchar) as area_name,
     cast({{ period }} as varchar) as period,
     cast({{ detail }} as varchar) as detail,
