@@ -229,7 +229,6 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 class _State:
     fingerprint: str | None
     landing_files: pl.DataFrame
-    numbers: pl.DataFrame  # person_key -> person_id, as raw.person_keys holds them (or will)
     unnumbered: bool  # a warehouse from before person_id: its raw tables hold person_key
 
 
@@ -248,10 +247,19 @@ def _read_state(db: Path) -> _State | None:
             stored = _frame(con, "select * from raw.landing_files")
             if stored.height:
                 files = _typed(stored, "landing_files")
-        unnumbered = not _has_column(con, "person_keys", "person_id")
-        numbers = con.sql(_numbering_of_unnumbered(con) if unnumbered else
-                          "select person_key, person_id from raw.person_keys").pl()
-        return _State(fingerprint, files, numbers, unnumbered)
+        return _State(fingerprint, files, not _has_column(con, "person_keys", "person_id"))
+    finally:
+        con.close()
+
+
+def _person_numbers(db: Path, unnumbered: bool) -> pl.DataFrame:
+    """person_key -> person_id as raw.person_keys holds them, or (a warehouse from before
+    person_id) as number_person_keys will. Read only when files are to be keyed: about
+    0.6 s for a million keys."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(_numbering_of_unnumbered(con) if unnumbered else
+                       "select person_key, person_id from raw.person_keys").pl()
     finally:
         con.close()
 
@@ -512,7 +520,8 @@ def ingest(
     for leftover in warehouse.glob(".ingest-*"):  # a killed run's: one writer per warehouse, so not in use
         shutil.rmtree(leftover, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=warehouse, prefix=".ingest-") as scratch:
-        delta = _Delta(Path(scratch) / DELTA_NAME, secret, state.numbers if state else NO_NUMBERS)
+        numbers = _person_numbers(db, state.unnumbered) if state and changed else NO_NUMBERS
+        delta = _Delta(Path(scratch) / DELTA_NAME, secret, numbers)
         try:
             for f, outcome in _prepared_in_order(changed, reference, delta.key):
                 if isinstance(outcome, FileRejected):
