@@ -192,7 +192,7 @@ class KeyedHasher:
         self._next = (self._given.get_column("person_id").max() or 0) + 1
         self._known = pl.DataFrame(schema={"_h": pl.UInt64, "_value": pl.String,
                                            "key": pl.Int32 if self._numbered else pl.String})
-        self._issued: list[pl.DataFrame] = []  # person_key[, person_id] of the keys this hasher gave
+        self._issued: list[pl.DataFrame] = []  # person_key, person_id of the keys this hasher numbered
         self._issued_exactly: list[pl.DataFrame] = []  # those given by _exact
 
     def __call__(self, values: pl.Series) -> pl.Series:
@@ -221,7 +221,6 @@ class KeyedHasher:
         may have had them); a key without one gets the next."""
         keys = hmac_hex(self._secret, distinct).rename("person_key")
         if not self._numbered:
-            self._issued.append(keys.to_frame())
             return keys
         numbered = keys.to_frame().with_columns(person_id=pl.lit(None, dtype=pl.Int32))
         lookup = [f for f in (self._given, *given_here) if f.height]
@@ -241,11 +240,12 @@ class KeyedHasher:
         return numbered.get_column("person_id")
 
     def issued(self) -> pl.DataFrame:
-        """Every key this hasher has given, once each: person_key, and when numbered the
-        person_id it was given (only keys new to `numbers`)."""
+        """A numbered hasher's new keys (not in `numbers`), once each, with the person_id
+        each was given."""
+        if not self._numbered:
+            raise TypeError("issued(): only a numbered hasher records the keys it gives")
         with self._lock:
-            found = pl.concat([NO_NUMBERS if self._numbered else NO_NUMBERS.select("person_key"), *self._issued])
-            return found.unique("person_key", maintain_order=True)
+            return pl.concat([NO_NUMBERS, *self._issued]).unique("person_key", maintain_order=True)
 
     def _exact(self, values: pl.Series) -> pl.Series:
         distinct = values.drop_nulls().unique()
