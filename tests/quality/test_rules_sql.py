@@ -125,8 +125,7 @@ def load_raw(db_path: Path) -> None:
     con.executemany(f"insert into raw.registry_rows values ({', '.join(['?'] * 21)})", registry)
     births = {p["key"]: p["birth"] for p in NEWEST}
     subsidy = [(month, f"subsidy/subsidy_{month}.csv", i + 2, number(key), births.get(key, "1970-01-01"), kind,
-                stated,
-                amount, town) for i, (month, key, kind, amount, town, stated) in enumerate(ledger())]
+                stated, amount, town) for i, (month, key, kind, amount, town, stated) in enumerate(ledger())]
     con.executemany(f"insert into raw.subsidy_rows values ({', '.join(['?'] * 9)})", subsidy)
     employment = [("202312", "employment/employment_202312.csv", i + 2, number(key), births[key], "就业", form,
                    "某公司" if uscc else None, uscc, None, start, end)
