@@ -227,16 +227,17 @@ class KeyedHasher:
         if lookup:
             numbered = numbered.drop("person_id").join(pl.concat(lookup), on="person_key", how="left",
                                                        maintain_order="left")
-        unnumbered = numbered.filter(pl.col("person_id").is_null()).select("person_key")
-        if unnumbered.height:
-            fresh = unnumbered.with_columns(
-                person_id=pl.int_range(self._next, self._next + unnumbered.height, dtype=pl.Int32))
-            self._next += unnumbered.height
+        # the keys without a number get the next ones, in their order (every number given
+        # before is below self._next)
+        missing = pl.col("person_id").is_null()
+        numbered = numbered.with_columns(person_id=pl.when(missing).then(
+            (missing.cum_sum() + (self._next - 1)).cast(pl.Int32)).otherwise(pl.col("person_id")))
+        fresh = numbered.filter(pl.col("person_id") >= self._next)
+        if fresh.height:
+            self._next += fresh.height
             self._issued.append(fresh)
             if exactly:
                 self._issued_exactly.append(fresh)
-            numbered = numbered.with_columns(pl.col("person_id").fill_null(pl.col("person_key").replace_strict(
-                fresh.get_column("person_key"), fresh.get_column("person_id"), default=None)))
         return numbered.get_column("person_id")
 
     def issued(self) -> pl.DataFrame:
