@@ -222,11 +222,9 @@ class KeyedHasher:
         keys = hmac_hex(self._secret, distinct).rename("person_key")
         if not self._numbered:
             return keys
-        numbered = keys.to_frame().with_columns(person_id=pl.lit(None, dtype=pl.Int32))
         lookup = [f for f in (self._given, *given_here) if f.height]
-        if lookup:
-            numbered = numbered.drop("person_id").join(pl.concat(lookup), on="person_key", how="left",
-                                                       maintain_order="left")
+        numbered = (keys.to_frame().join(pl.concat(lookup), on="person_key", how="left", maintain_order="left")
+                    if lookup else keys.to_frame().with_columns(person_id=pl.lit(None, dtype=pl.Int32)))
         # the keys without a number get the next ones, in their order (every number given
         # before is below self._next)
         missing = pl.col("person_id").is_null()

@@ -218,11 +218,16 @@ def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = Non
     return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables "
+def _raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns of raw.<table> in the connection's own database (none: no such table)."""
+    return {c for (c,) in con.execute(
+        "select column_name from information_schema.columns "
         "where table_catalog = current_database() and table_schema = 'raw' and table_name = ?", [table]
-    ).fetchall()[0][0])
+    ).fetchall()}
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(_raw_columns(con, table))
 
 
 @dataclass
@@ -247,7 +252,7 @@ def _read_state(db: Path) -> _State | None:
             stored = _frame(con, "select * from raw.landing_files")
             if stored.height:
                 files = _typed(stored, "landing_files")
-        return _State(fingerprint, files, not _has_column(con, "person_keys", "person_id"))
+        return _State(fingerprint, files, "person_id" not in _raw_columns(con, "person_keys"))
     finally:
         con.close()
 
@@ -262,14 +267,6 @@ def _person_numbers(db: Path, unnumbered: bool) -> pl.DataFrame:
                        "select person_key, person_id from raw.person_keys").pl()
     finally:
         con.close()
-
-
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = 'raw' and table_name = ? and column_name = ?",
-        [table, column]
-    ).fetchall()[0][0])
 
 
 def _numbering_of_unnumbered(con: duckdb.DuckDBPyConnection) -> str:
