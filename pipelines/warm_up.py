@@ -1,8 +1,8 @@
 """Import the later steps' heavy libraries in the background while ingestion runs.
 
-Great Expectations takes about 7 s to import and dbt about 4 s (plus 0.4 s to read the
-prepared manifest); ingestion spends most of its time in polars and DuckDB, which release
-the GIL, so on two cores the imports cost the refresh almost nothing.
+Great Expectations takes about 7 s to import; ingestion spends most of its time in polars
+and DuckDB, which release the GIL, so on two cores the import costs the refresh little.
+(dbt runs in a worker process that ingestion starts: pipelines/dbt_worker.py.)
 
 Nothing else may import or use a module while this thread is importing it: Python hands a
 second thread a half-imported module. A refresh once failed so, when Dagster's storage
@@ -23,9 +23,6 @@ _failure: BaseException | None = None
 def _import_everything() -> None:
     global _failure
     try:
-        from pipelines.dbt import prepared_manifest_object
-
-        prepared_manifest_object()
         import great_expectations  # noqa: F401
 
         import pipelines.quality.custom_expectations  # noqa: F401

@@ -38,12 +38,13 @@ def ingest_assets() -> dg.AssetsDefinition:
         """Read new and changed landing files, quarantine bad rows, pseudonymise, load raw tables."""
         import sqlalchemy.orm  # noqa: F401  (see warm_up: Dagster's storage uses it, GX imports it)
 
-        from pipelines import warm_up
+        from pipelines import dbt_worker, warm_up
         from pipelines.ingest import read  # noqa: F401  (imported here, before the warm-up's imports)
         from pipelines.ingest.keys import PseudonymKeyError
         from pipelines.ingest.load import RefreshBlocked, ingest
 
         warm_up.start()  # the later steps' libraries load while the files are read
+        dbt_worker.start()  # and dbt's process starts
         try:
             report = ingest(warehouse.landing(), warehouse.warehouse(), env_key=warehouse.env_key(),
                             log=context.log.debug)

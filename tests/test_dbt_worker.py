@@ -1,0 +1,82 @@
+"""The dbt worker process (pipelines/dbt_worker.py): how it ends when things go wrong.
+A real build through it is every refresh's dbt step (tests/test_refresh.py and others)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from pipelines import dbt_worker
+from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT
+
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # a dead child of a dead parent is reaped by init; until then it is a zombie
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().split(") ", 1)[1].startswith("Z"):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_that_dies_before_its_build_is_a_failure_not_a_hang():
+    worker = dbt_worker.DbtWorker()
+    worker.process.kill()
+    messages = list(worker.build(["build"]))
+    assert len(messages) == 1
+    assert "the dbt worker process exited with status -9 before the end of the build" in messages[0]["failure"]
+
+
+def test_a_build_dbt_refuses_is_a_failure_message_and_the_worker_ends():
+    worker = dbt_worker.DbtWorker()
+    messages = list(worker.build(["build", "--project-dir", str(PROJECT_ROOT / "no-such-project")]))
+    assert messages[-1] == {"done": True}
+    failures = [m["failure"] for m in messages if "failure" in m]
+    assert failures and any("no-such-project" in text or "dbt_project.yml" in text for text in failures), failures
+    assert worker.process.returncode == 0
+
+
+def test_an_unused_worker_ends_when_told_and_start_keeps_one_waiting():
+    dbt_worker.start()
+    first = dbt_worker._ready
+    dbt_worker.start()
+    assert dbt_worker._ready is first and first.process.poll() is None
+    taken = dbt_worker.take()
+    assert taken is first and dbt_worker._ready is None
+    taken.stop()
+    assert taken.process.returncode == 0
+
+
+def test_the_worker_ends_with_the_process_that_started_it(tmp_path):
+    """A refresh killed by itself (not its process group) must not leave dbt running on the
+    working warehouse: the worker, busy (importing dbt, then a full parse: 5-7 s) and silent
+    (so that no write to a closed pipe ends it), ends at once."""
+    arguments = ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                 "--no-partial-parse", "--quiet", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
+                 "--vars", json.dumps({"work_db": str(tmp_path / "work.duckdb")})]
+    code = ("import json, sys, time\nfrom pipelines import dbt_worker\n"
+            "worker = dbt_worker.DbtWorker()\n"
+            "worker.process.stdin.write(json.dumps(json.loads(sys.argv[1])) + '\\n')\n"
+            "worker.process.stdin.close()\n"
+            "print(worker.process.pid, flush=True)\ntime.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code, json.dumps(arguments)], stdout=subprocess.PIPE,
+                              text=True, cwd=PROJECT_ROOT)
+    try:
+        worker_pid = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)  # the worker is importing dbt, then parses: 5-7 s
+        parent.wait()
+        assert _gone(worker_pid, within=1.5)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
