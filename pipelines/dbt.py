@@ -100,7 +100,9 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
         dagster_dbt_translator=translator, current_dbt_indirect_selection_env=None)
     target.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
-    for message in dbt_worker.take().build(build_arguments(work_db, target, selection, indirect)):
+    messages = dbt_worker.take().build(build_arguments(work_db, target, selection, indirect))
+    _import_great_expectations()
+    for message in messages:
         if "failure" in message:
             failures.append(message["failure"])
         elif "event" in message:
@@ -110,6 +112,19 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
                                                      context=context, target_path=target)
     if failures:
         raise DbtBuildFailed("dbt build failed:\n" + "\n".join(dict.fromkeys(failures)))
+
+
+def _import_great_expectations() -> None:
+    """The quality step's library (about 3-7 s of imports), loaded here while the worker
+    builds: this process has little else to do then. Before the first event, so no other
+    thread of this process is importing anything meanwhile. A failure is left to the
+    quality step, which imports it again and reports it."""
+    try:
+        import great_expectations  # noqa: F401
+
+        import pipelines.quality.custom_expectations  # noqa: F401
+    except Exception:  # noqa: BLE001
+        pass
 
 
 @cache

@@ -6,9 +6,9 @@ shared one interpreter lock: at district the dbt step took 17.8-21 s where dbt a
 about 13 s. In a process of its own dbt runs on one core while this process turns its
 results into Dagster events on the other.
 
-The worker is started early (by the ingestion step, beside the background imports) so that
-its start-up, importing dbt and reading the prepared manifest (about 3 s), overlaps
-ingestion; it then waits for its one build. `python -m pipelines.dbt_worker` is the worker:
+The worker is started early (by `dpf refresh` first thing, else by the ingestion step) so
+that its start-up, importing dbt and reading the prepared manifest (about 3 s), overlaps
+Dagster's start-up and ingestion; it then waits for its one build. `python -m pipelines.dbt_worker` is the worker:
 it reads one JSON line (the `dbt build` arguments) on stdin and writes JSON lines on its
 stdout: {"event": <dbt event>} for each finished node, {"failure": <text>} for each error,
 then {"done": true}. Anything dbt prints goes to its stderr, which the parent copies into
@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -113,27 +114,40 @@ class DbtWorker:
             print(line, end="", file=sys.stderr, flush=True)
 
     def build(self, arguments: list[str]) -> Iterator[dict]:
-        """Send the arguments; yield the worker's messages until it is done and has exited
-        (so that its DuckDB file is free). A worker that dies yields a failure."""
+        """Send the arguments and return the worker's messages, read as they come by a
+        thread of their own (the worker never waits for this process), until it is done
+        and has exited (so that its DuckDB file is free). A worker that dies yields a
+        failure; a caller that stops reading ends the worker."""
         try:
             self.process.stdin.write(json.dumps(arguments) + "\n")
             self.process.stdin.close()
         except OSError:
-            pass  # it died before the build: reported below
+            pass  # it died before the build: reported when its messages end
+        messages: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._read_messages, args=(messages,), name="dbt-worker-messages",
+                         daemon=True).start()
+        return self._messages(messages)
+
+    def _read_messages(self, messages: queue.SimpleQueue) -> None:
+        for line in self.process.stdout:
+            messages.put(json.loads(line))
+        status = self.process.wait()
+        self._relay.join()
+        messages.put(status)
+
+    def _messages(self, messages: queue.SimpleQueue) -> Iterator[dict]:
         done = False
         try:
-            for line in self.process.stdout:
-                message = json.loads(line)
+            while not isinstance(message := messages.get(), int):
                 done = done or message.get("done", False)
                 yield message
         finally:
             if not done:  # the step stopped reading (it failed): the build must not go on
                 self.process.kill()
-        status = self.process.wait()
-        self._relay.join()
-        if not done or status != 0:
+                self.process.wait()
+        if not done or message != 0:
             tail = "\n".join(self.stderr_tail[-5:])
-            yield {"failure": f"the dbt worker process exited with status {status} before the end of the build"
+            yield {"failure": f"the dbt worker process exited with status {message} before the end of the build"
                               + (f":\n{tail}" if tail else "")}
 
     def stop(self) -> None:

@@ -81,6 +81,9 @@ def refresh(landing: Path, warehouse: Path, log: Callable[[str], None] = print) 
 
 
 def _run(landing: Path, warehouse: Path, log: Callable[[str], None]) -> Outcome:
+    from pipelines import dbt_worker
+
+    dbt_worker.start()  # its imports run on the other core while this process loads Dagster
     import dagster as dg
 
     from pipelines.definitions import build_definitions

@@ -36,15 +36,11 @@ def ingest_assets() -> dg.AssetsDefinition:
     @dg.multi_asset(specs=specs, name="ingest_landing_files", can_subset=False)
     def ingest_landing_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         """Read new and changed landing files, quarantine bad rows, pseudonymise, load raw tables."""
-        import sqlalchemy.orm  # noqa: F401  (see warm_up: Dagster's storage uses it, GX imports it)
-
-        from pipelines import dbt_worker, warm_up
-        from pipelines.ingest import read  # noqa: F401  (imported here, before the warm-up's imports)
+        from pipelines import dbt_worker
         from pipelines.ingest.keys import PseudonymKeyError
         from pipelines.ingest.load import RefreshBlocked, ingest
 
-        warm_up.start()  # the later steps' libraries load while the files are read
-        dbt_worker.start()  # and dbt's process starts
+        dbt_worker.start()  # dbt's process starts while the files are read (if not started yet)
         try:
             report = ingest(warehouse.landing(), warehouse.warehouse(), env_key=warehouse.env_key(),
                             log=context.log.debug)
@@ -54,7 +50,6 @@ def ingest_assets() -> dg.AssetsDefinition:
         except PseudonymKeyError as refused:
             context.log.error(str(refused))
             raise dg.Failure(description=str(refused)) from refused
-        warm_up.wait()  # before Dagster records this step and starts the next (warm_up)
         context.log.info(
             f"loaded {len(report.loaded)} file(s), {len(report.unchanged)} unchanged, "
             f"{report.quarantined()} row(s) quarantined"

@@ -138,9 +138,6 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec):
 def run_suites(work_db: Path, warehouse: Path, specs: tuple[SuiteSpec, ...] | None = None,
                log=lambda message: None) -> QualityReport:
     started = time.perf_counter()
-    from pipelines import warm_up
-
-    warm_up.wait()
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
