@@ -108,10 +108,15 @@ class DbtWorker:
 
     def _copy_stderr(self) -> None:
         """The worker's stderr into this process's (the refresh's log file during a run);
-        the last lines are kept for the message if the worker dies."""
+        the last lines are kept for the message if the worker dies. It drains the pipe to
+        the end whatever happens to the copy: a worker whose stderr fills up blocks (on a
+        full disk, dbt's log handler prints every failed write there, holding its lock)."""
         for line in self.process.stderr:
             self.stderr_tail = [*self.stderr_tail[-19:], line.rstrip("\n")]
-            print(line, end="", file=sys.stderr, flush=True)
+            try:
+                print(line, end="", file=sys.stderr, flush=True)
+            except Exception:  # noqa: BLE001  (a full disk or a closed log: the line is dropped)
+                pass
 
     def build(self, arguments: list[str]) -> Iterator[dict]:
         """Send the arguments and return the worker's messages, read as they come by a
@@ -129,11 +134,17 @@ class DbtWorker:
         return self._messages(messages)
 
     def _read_messages(self, messages: queue.SimpleQueue) -> None:
-        for line in self.process.stdout:
-            messages.put(json.loads(line))
-        status = self.process.wait()
-        self._relay.join()
-        messages.put(status)
+        """Every message, then the worker's exit status, whatever the lines hold."""
+        try:
+            for line in self.process.stdout:
+                try:
+                    messages.put(json.loads(line))
+                except ValueError:
+                    messages.put({"failure": f"the dbt worker wrote an unreadable line: {line[:200]!r}"})
+        finally:
+            status = self.process.wait()
+            self._relay.join()
+            messages.put(status)
 
     def _messages(self, messages: queue.SimpleQueue) -> Iterator[dict]:
         done = False

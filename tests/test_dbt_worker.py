@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from pipelines import dbt_worker
@@ -55,6 +56,28 @@ def test_an_unused_worker_ends_when_told_and_start_keeps_one_waiting():
     assert taken is first and dbt_worker._ready is None
     taken.stop()
     assert taken.process.returncode == 0
+
+
+def test_a_worker_whose_output_cannot_be_copied_still_finishes(tmp_path, monkeypatch):
+    """On a full disk the refresh's log file refuses the worker's stderr lines: they are
+    dropped, but the pipe is still drained, or a worker that prints more than a pipe holds
+    would block for ever (dbt's log handler prints each failed write of dbt.log there).
+    `dbt ls --output json` prints about 260 KB."""
+    log = open(tmp_path / "refresh.log", "w")
+    log.close()  # every write to it fails
+    monkeypatch.setattr(sys, "stderr", log)
+    worker = dbt_worker.DbtWorker()
+    arguments = ["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                 "--output", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
+                 "--vars", json.dumps({"work_db": str(tmp_path / "work.duckdb")})]
+    messages: list[dict] = []
+    reader = threading.Thread(target=lambda: messages.extend(worker.build(arguments)), daemon=True)
+    reader.start()
+    reader.join(timeout=120)
+    if reader.is_alive():
+        worker.process.kill()
+    assert not reader.is_alive(), "the worker blocked writing its stderr"
+    assert messages == [{"done": True}]
 
 
 def test_the_worker_ends_with_the_process_that_started_it(tmp_path):
