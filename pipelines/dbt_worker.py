@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import queue
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
@@ -50,6 +52,9 @@ def _without_traceback(text: str) -> str:
 def main(parent: int) -> int:
     """parent: the pid of the process that started this one (it may be gone already)."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # As in the refresh (pipelines/refresh.py): a log handler that cannot write (a full
+    # disk) must not print "--- Logging error ---" tracebacks; the failing node reports it.
+    logging.raiseExceptions = False
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # dbt's own printing goes to stderr; stdout carries the protocol only
     sys.stdout = sys.stderr
@@ -103,26 +108,29 @@ class DbtWorker:
             text=True, encoding="utf-8", errors="replace",
         )
         self.stderr_tail: list[str] = []
+        self.sink = None  # where its stderr is copied: this process's stderr when its build starts
         self._relay = threading.Thread(target=self._copy_stderr, name="dbt-worker-stderr", daemon=True)
         self._relay.start()
 
     def _copy_stderr(self) -> None:
-        """The worker's stderr into this process's (the refresh's log file during a run);
-        the last lines are kept for the message if the worker dies. It drains the pipe to
-        the end whatever happens to the copy: a worker whose stderr fills up blocks (on a
-        full disk, dbt's log handler prints every failed write there, holding its lock)."""
+        """The worker's stderr into this process's stderr as it was when the build started
+        (the refresh's log file), never the console after it; the last lines are kept for
+        the message if the worker dies. It drains the pipe to the end whatever happens to
+        the copy: a worker whose stderr fills up blocks."""
         for line in self.process.stderr:
             self.stderr_tail = [*self.stderr_tail[-19:], line.rstrip("\n")]
-            try:
-                print(line, end="", file=sys.stderr, flush=True)
-            except Exception:  # noqa: BLE001  (a full disk or a closed log: the line is dropped)
-                pass
+            if self.sink is not None:
+                try:
+                    print(line, end="", file=self.sink, flush=True)
+                except Exception:  # noqa: BLE001  (a full disk or a closed log: the line is dropped)
+                    pass
 
     def build(self, arguments: list[str]) -> Iterator[dict]:
         """Send the arguments and return the worker's messages, read as they come by a
         thread of their own (the worker never waits for this process), until it is done
         and has exited (so that its DuckDB file is free). A worker that dies yields a
         failure; a caller that stops reading ends the worker."""
+        self.sink = sys.stderr
         try:
             self.process.stdin.write(json.dumps(arguments) + "\n")
             self.process.stdin.close()
@@ -156,23 +164,15 @@ class DbtWorker:
             if not done:  # the step stopped reading (it failed): the build must not go on
                 self.process.kill()
                 self.process.wait()
+                self._relay.join()  # its last lines go where this step's output goes
         if not done or message != 0:
             tail = "\n".join(self.stderr_tail[-5:])
             yield {"failure": f"the dbt worker process exited with status {message} before the end of the build"
                               + (f":\n{tail}" if tail else "")}
 
-    def stop(self) -> None:
-        """End a worker that will not build (it exits when its stdin closes)."""
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.close()
-                self.process.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
-                self.process.wait()
-
 
 _ready: DbtWorker | None = None
+_started: weakref.WeakSet = weakref.WeakSet()
 _lock = threading.Lock()
 
 
@@ -182,6 +182,7 @@ def start() -> None:
     with _lock:
         if _ready is None or _ready.process.poll() is not None:
             _ready = DbtWorker()
+            _started.add(_ready)
 
 
 def take() -> DbtWorker:
@@ -191,13 +192,17 @@ def take() -> DbtWorker:
         worker, _ready = _ready, None
     if worker is None or worker.process.poll() is not None:
         worker = DbtWorker()
+        _started.add(worker)
     return worker
 
 
 @atexit.register
-def _stop_waiting_worker() -> None:
-    if _ready is not None:
-        _ready.stop()
+def _end_workers() -> None:
+    """Workers still running when this process ends: one waiting holds nothing yet, one
+    still building had its step abandoned (say by a failure Dagster did not close it on)."""
+    for worker in list(_started):
+        if worker.process.poll() is None:
+            worker.process.kill()
 
 
 if __name__ == "__main__":

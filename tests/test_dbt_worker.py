@@ -47,15 +47,15 @@ def test_a_build_dbt_refuses_is_a_failure_message_and_the_worker_ends():
     assert worker.process.returncode == 0
 
 
-def test_an_unused_worker_ends_when_told_and_start_keeps_one_waiting():
+def test_start_keeps_one_worker_waiting_and_it_ends_when_its_stdin_closes():
     dbt_worker.start()
     first = dbt_worker._ready
     dbt_worker.start()
     assert dbt_worker._ready is first and first.process.poll() is None
     taken = dbt_worker.take()
     assert taken is first and dbt_worker._ready is None
-    taken.stop()
-    assert taken.process.returncode == 0
+    taken.process.stdin.close()  # what the end of this process does to a waiting worker
+    assert taken.process.wait(timeout=60) == 0
 
 
 def test_a_worker_whose_output_cannot_be_copied_still_finishes(tmp_path, monkeypatch):
