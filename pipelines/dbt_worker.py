@@ -8,12 +8,14 @@ results into Dagster events on the other.
 
 The worker is started early (by `dpf refresh` first thing, else by the ingestion step) so
 that its start-up, importing dbt and reading the prepared manifest (about 3 s), overlaps
-Dagster's start-up and ingestion; it then waits for its one build. `python -m pipelines.dbt_worker` is the worker:
-it reads one JSON line (the `dbt build` arguments) on stdin and writes JSON lines on its
-stdout: {"event": <dbt event>} for each finished node, {"failure": <text>} for each error,
-then {"done": true}. Anything dbt prints goes to its stderr, which the parent copies into
-its own (the refresh's log file). It exits after the build, when its stdin closes, or when
-its parent is gone.
+Dagster's start-up and ingestion; it then waits for its one build.
+
+`python -m pipelines.dbt_worker <parent pid>` is the worker: it reads one JSON line (the
+`dbt build` arguments) on stdin and writes JSON lines on its stdout: {"event": <dbt event>}
+for each finished node, {"failure": <text>} for each error, then {"done": true}. Anything
+dbt prints goes to its stderr, which the parent copies into the log of the build. It exits
+after the build, when its stdin closes, when its parent is gone (within 0.2 s), and is
+killed if still running when its parent's interpreter ends.
 """
 
 from __future__ import annotations

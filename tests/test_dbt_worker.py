@@ -23,9 +23,12 @@ def _gone(pid: int, within: float) -> bool:
         except ProcessLookupError:
             return True
         # a dead child of a dead parent is reaped by init; until then it is a zombie
-        with open(f"/proc/{pid}/stat") as stat:
-            if stat.read().split(") ", 1)[1].startswith("Z"):
-                return True
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split(") ", 1)[1].startswith("Z"):
+                    return True
+        except FileNotFoundError:  # reaped since
+            return True
         time.sleep(0.05)
     return False
 
