@@ -33,6 +33,7 @@ import weakref
 from collections.abc import Iterator
 
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
+STDERR_TAIL_LINES = 5  # of a worker that dies, in the step's failure message
 
 
 # ---------------------------------------------------------------- the worker process
@@ -120,7 +121,7 @@ class DbtWorker:
         the message if the worker dies. It drains the pipe to the end whatever happens to
         the copy: a worker whose stderr fills up blocks."""
         for line in self.process.stderr:
-            self.stderr_tail = [*self.stderr_tail[-19:], line.rstrip("\n")]
+            self.stderr_tail = [*self.stderr_tail[-(STDERR_TAIL_LINES - 1):], line.rstrip("\n")]
             if self.sink is not None:
                 try:
                     print(line, end="", file=self.sink, flush=True)
@@ -168,7 +169,7 @@ class DbtWorker:
                 self.process.wait()
                 self._relay.join()  # its last lines go where this step's output goes
         if not done or message != 0:
-            tail = "\n".join(self.stderr_tail[-5:])
+            tail = "\n".join(self.stderr_tail)
             yield {"failure": f"the dbt worker process exited with status {message} before the end of the build"
                               + (f":\n{tail}" if tail else "")}
 
