@@ -77,8 +77,11 @@ started = time.time()
 from pipelines.refresh import refresh
 imported = time.time()
 outcome = refresh(sys.argv[1], sys.argv[2], log=lambda _: None)
-json.dump({"started": started, "imported": imported, "finished": time.time(), "status": outcome.status,
-           "message": outcome.message, "spans": outcome.stage_spans}, open(sys.argv[3], "w"))
+with open(sys.argv[3], "w") as report:
+    json.dump({"started": started, "imported": imported, "finished": time.time(), "status": outcome.status,
+               "message": outcome.message, "spans": outcome.stage_spans}, report)
+from pipelines.process_exit import exit_now
+exit_now(0)  # as `dpf refresh` ends
 """
 
 

@@ -160,5 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def run() -> None:
+    """The `dpf` command: `main`, then the process ends without the interpreter's teardown
+    (1.5 s after a refresh: pipelines/process_exit.py)."""
+    from pipelines.process_exit import exit_now
+
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 
+import duckdb
+
 from pipelines import dbt_worker
 from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT
 
@@ -106,3 +108,25 @@ def test_the_worker_ends_with_the_process_that_started_it(tmp_path):
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+def test_a_worker_closes_the_warehouse_before_its_fast_exit(tmp_path):
+    """The worker skips the interpreter's teardown (pipelines/process_exit.py) but not the
+    exit handlers: dbt-duckdb's closes the database, so DuckDB's log is checkpointed into
+    the file (a worker ended by `os._exit` alone leaves `work.duckdb.wal` behind), and
+    multiprocessing's releases dbt's semaphores (else its resource tracker warns of leaks)."""
+    from pipelines.dbt import build_arguments
+
+    work_db = tmp_path / "work.duckdb"
+    worker = dbt_worker.DbtWorker()
+    arguments = build_arguments(work_db, tmp_path / "target", ["--select", "towns", "villages"], None)
+    messages = list(worker.build(arguments))
+    assert messages[-1] == {"done": True} and not [m for m in messages if "failure" in m], messages
+    assert worker.process.returncode == 0
+    assert not list(tmp_path.glob("work.duckdb*.wal"))
+    assert not [line for line in worker.stderr_tail if "leaked" in line], worker.stderr_tail
+    con = duckdb.connect(str(work_db), read_only=True)
+    try:
+        assert con.sql("select count(*) from reference.towns").fetchall() == [(12,)]
+    finally:
+        con.close()
