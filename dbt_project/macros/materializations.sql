@@ -32,28 +32,23 @@
   {%- endif -%}
 {% endmacro %}
 
-{% materialization table, adapter="duckdb", supported_languages=['sql'] %}
+{% macro create_or_replace(kind) %}
   {{ lean_materialization_guard() }}
-  {%- set target_relation = this.incorporate(type='table') -%}
-  {{ replace_relation_of_other_type(load_cached_relation(this), 'table') }}
+  {%- set target_relation = this.incorporate(type=kind) -%}
+  {{ replace_relation_of_other_type(load_cached_relation(this), kind) }}
   {% call statement('main') -%}
-    create or replace table {{ target_relation }} as (
+    create or replace {{ kind }} {{ target_relation }} as (
       {{ compiled_code }}
     );
   {%- endcall %}
   {{ adapter.commit() }}
   {{ return({'relations': [target_relation]}) }}
+{% endmacro %}
+
+{% materialization table, adapter="duckdb", supported_languages=['sql'] %}
+  {{ return(create_or_replace('table')) }}
 {% endmaterialization %}
 
 {% materialization view, adapter="duckdb" %}
-  {{ lean_materialization_guard() }}
-  {%- set target_relation = this.incorporate(type='view') -%}
-  {{ replace_relation_of_other_type(load_cached_relation(this), 'view') }}
-  {% call statement('main') -%}
-    create or replace view {{ target_relation }} as (
-      {{ compiled_code }}
-    );
-  {%- endcall %}
-  {{ adapter.commit() }}
-  {{ return({'relations': [target_relation]}) }}
+  {{ return(create_or_replace('view')) }}
 {% endmaterialization %}
