@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.config import PROJECT_ROOT
 from pipelines.generate.run import generate
 from pipelines.refresh import EXIT_BLOCKED_CHECK, EXIT_BLOCKED_FILE, EXIT_BUSY, WarehouseLock, refresh
 
@@ -106,6 +107,26 @@ def test_the_refresh_caps_dbts_memory_and_the_environment_can_change_it(demo_war
     assert passed["memory_limit"] == (os.environ.get("DPF_DUCKDB_MEMORY_LIMIT") or default)
     monkeypatch.setenv("DPF_DUCKDB_MEMORY_LIMIT", "3GB")
     assert dbt_memory_limit() == "3GB"
+
+
+def test_dbt_s_duckdb_runs_under_the_memory_limit_it_is_given(tmp_path):
+    """The profile hands memory_limit to DuckDB when dbt-duckdb opens the database
+    (`config_options`, once, not a SET per cursor): DuckDB itself reports it."""
+    script = f"""
+import json
+from dbt.cli.main import dbtRunner
+from pipelines.config import DBT_PROJECT_DIR
+from pipelines.dbt_manifest import prepared_manifest_object
+arguments = ["show", "--inline", "select current_setting('memory_limit') as m",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--vars", json.dumps({{"work_db": {str(tmp_path / 'work.duckdb')!r}, "memory_limit": "1GiB"}}),
+             "--target-path", {str(tmp_path / 'target')!r}, "--log-path", {str(tmp_path)!r}, "--quiet"]
+result = dbtRunner(manifest=prepared_manifest_object()).invoke(arguments)
+print("memory_limit:", result.result.results[0].agate_table.rows[0][0])
+"""
+    shown = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                           timeout=300)
+    assert "memory_limit: 1.0 GiB" in shown.stdout, shown.stdout[-2000:] + shown.stderr[-2000:]
 
 
 def test_summary_lists_the_latest_year_of_each_indicator(demo_refresh_outcome):
