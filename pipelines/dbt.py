@@ -74,6 +74,10 @@ def build_arguments(work_db: Path, target: Path, selection: list[str], indirect_
         "--exclude-resource-type", "unit_test",
         "--exclude", SQL_SHAPE_TESTS,
         "--quiet", "--no-use-colors",
+        # dbt.log at info, not debug: nodes, their results and errors, without a line per
+        # statement and connection (14,304 lines at district against 535): about 1-1.5 s of
+        # a district build (benchmarks/RESULTS.md). `dbt build --debug` by hand shows them.
+        "--log-level-file", "info",
         *(["--indirect-selection", indirect_selection] if indirect_selection else []),
         *selection,
     ]

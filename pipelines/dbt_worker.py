@@ -50,8 +50,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _without_traceback(text: str) -> str:
-    """dbt's error events may carry a Python traceback: the message is what comes before it
-    (dbt.log keeps everything)."""
+    """dbt's error events may carry a Python traceback: the message is what comes before it."""
     return text.split("Traceback (most recent call last)", 1)[0].strip()
 
 

@@ -109,6 +109,15 @@ def test_the_refresh_caps_dbts_memory_and_the_environment_can_change_it(demo_war
     assert dbt_memory_limit() == "3GB"
 
 
+def test_dbt_s_own_log_keeps_each_node_s_result_not_each_statement(demo_warehouse):
+    """<warehouse>/dbt/dbt.log at info level: a START and a result line per node, no line
+    per SQL statement (the debug level's; benchmarks/RESULTS.md)."""
+    log = (demo_warehouse / "dbt" / "dbt.log").read_text(encoding="utf-8")
+    assert re.search(r"\d+ of \d+ OK created sql table model intermediate\.int_persons ", log)
+    assert re.search(r"\d+ of \d+ PASS not_null_stg_raw__registry_rows_", log)
+    assert "SQL status" not in log and "[debug]" not in log
+
+
 def test_dbt_s_duckdb_runs_under_the_memory_limit_it_is_given(tmp_path):
     """The profile hands memory_limit to DuckDB when dbt-duckdb opens the database
     (`config_options`, once, not a SET per cursor): DuckDB itself reports it."""
