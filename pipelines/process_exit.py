@@ -2,11 +2,11 @@
 
 After a refresh has imported Dagster, dbt and Great Expectations, the interpreter's own
 exit (freeing every module and object one by one) takes 1.5 s at district, and the dbt
-worker's about 0.5 s, on the refresh's critical path (benchmarks/RESULTS.md). Nothing in
+worker's about 0.8 s, on the refresh's critical path (benchmarks/RESULTS.md). Nothing in
 that teardown is needed once the work is finished and its files are closed: this runs
 what an exit must run (the atexit handlers: logging's flush and close, multiprocessing's
-clean-up of its semaphores, this project's end of a dbt worker) and the flush of the
-standard streams, then ends the process at once.
+clean-up of its semaphores, dbt-duckdb's close of its database, this project's end of a
+dbt worker) and the flush of the standard streams, then ends the process at once.
 
 Only for the end of a command-line process (`dpf`, the dbt worker): a library caller
 (tests, notebooks) keeps its interpreter.
