@@ -110,7 +110,7 @@ def test_the_worker_ends_with_the_process_that_started_it(tmp_path):
             parent.wait()
 
 
-def test_a_worker_closes_the_warehouse_before_its_fast_exit(tmp_path):
+def test_a_worker_s_fast_exit_still_closes_the_warehouse_and_frees_its_semaphores(tmp_path):
     """The worker skips the interpreter's teardown (pipelines/process_exit.py) but not the
     exit handlers: dbt-duckdb's closes the database, so DuckDB's log is checkpointed into
     the file (a worker ended by `os._exit` alone leaves `work.duckdb.wal` behind), and
