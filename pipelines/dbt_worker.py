@@ -116,6 +116,7 @@ class DbtWorker:
         self.sink = None  # where its stderr is copied: this process's stderr when its build starts
         self._relay = threading.Thread(target=self._copy_stderr, name="dbt-worker-stderr", daemon=True)
         self._relay.start()
+        _started.add(self)  # killed if still running when this process ends (_end_workers)
 
     def _copy_stderr(self) -> None:
         """The worker's stderr into this process's stderr as it was when the build started
@@ -187,7 +188,6 @@ def start() -> None:
     with _lock:
         if _ready is None or _ready.process.poll() is not None:
             _ready = DbtWorker()
-            _started.add(_ready)
 
 
 def take() -> DbtWorker:
@@ -197,7 +197,6 @@ def take() -> DbtWorker:
         worker, _ready = _ready, None
     if worker is None or worker.process.poll() is not None:
         worker = DbtWorker()
-        _started.add(worker)
     return worker
 
 

@@ -59,7 +59,7 @@ def test_start_keeps_one_worker_waiting_and_it_ends_when_its_stdin_closes():
     assert dbt_worker._ready is first and first.process.poll() is None
     taken = dbt_worker.take()
     assert taken is first and dbt_worker._ready is None
-    taken.process.stdin.close()  # what the end of this process does to a waiting worker
+    taken.process.stdin.close()  # as when this process is gone without its exit handlers
     assert taken.process.wait(timeout=60) == 0
 
 
