@@ -114,7 +114,7 @@ def test_dbt_s_own_log_keeps_each_node_s_result_not_each_statement(demo_warehous
     per SQL statement (the debug level's; benchmarks/RESULTS.md)."""
     log = (demo_warehouse / "dbt" / "dbt.log").read_text(encoding="utf-8")
     assert re.search(r"\d+ of \d+ OK created sql table model intermediate\.int_persons ", log)
-    assert re.search(r"\d+ of \d+ PASS not_null_stg_raw__registry_rows_", log)
+    assert re.search(r"\d+ of \d+ PASS column_rules_stg_raw__registry_rows ", log)
     assert "SQL status" not in log and "[debug]" not in log
 
 
@@ -183,7 +183,7 @@ def test_a_failing_dbt_test_blocks_publishing(small):
     landing, warehouse = small
     published = sha256(warehouse / "analytics.duckdb")
     con = duckdb.connect(str(warehouse / "work.duckdb"))
-    try:  # a category no contract allows, slipped past ingestion: accepted_values must fail
+    try:  # a category no contract allows, slipped past ingestion: the column rules must fail
         con.execute("update raw.registry_rows set category = '未知' where source_row = 2")
     finally:
         con.close()
@@ -191,6 +191,7 @@ def test_a_failing_dbt_test_blocks_publishing(small):
         outcome = refresh(landing, warehouse, log=lambda _: None)
         assert outcome.status == EXIT_BLOCKED_CHECK, outcome.message
         assert "dbt_models" in outcome.message
+        assert "column_rules_stg_raw__registry_rows" in outcome.message and "Got 1 result" in outcome.message
         assert sha256(warehouse / "analytics.duckdb") == published
     finally:
         con = duckdb.connect(str(warehouse / "work.duckdb"))

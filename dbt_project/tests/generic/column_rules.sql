@@ -1,0 +1,43 @@
+{#- A model's column rules in one test, one scan: dbt's not_null, unique and accepted_values
+    (nulls accepted, as dbt's own), written once per model instead of once per column. Each
+    test is a node dbt runs with its own Python (about 25 ms of it per node, more than the
+    query at district scale: benchmarks/RESULTS.md), and the same columns once per rule.
+    A failure lists one row per broken rule: the column, the rule, the rows that break it;
+    "Got N results" counts those rows. To see them: run the compiled test in
+    <warehouse>/dbt/run/ against work.duckdb.
+      not_null: [column, ...]
+      unique: [column, ...]          (no value twice among the non-null ones)
+      accepted_values: {column: [value, ...], ...} -#}
+{% test column_rules(model, not_null=[], unique=[], accepted_values={}) %}
+{{ config(fail_calc='coalesce(sum(failing_rows), 0)') }}
+{%- set rules = [] -%}
+{%- for column in not_null -%}
+    {%- do rules.append((column, 'not_null', 'count(*) filter (where ' ~ column ~ ' is null)')) -%}
+{%- endfor -%}
+{%- for column in unique -%}
+    {%- do rules.append((column, 'unique', 'count(' ~ column ~ ') - count(distinct ' ~ column ~ ')')) -%}
+{%- endfor -%}
+{%- for column, values in accepted_values.items() -%}
+    {%- set listed = [] -%}
+    {%- for value in values -%}{%- do listed.append("'" ~ value ~ "'") -%}{%- endfor -%}
+    {%- do rules.append((column, 'accepted_values',
+        'count(*) filter (where ' ~ column ~ ' not in (' ~ listed | join(', ') ~ '))')) -%}
+{%- endfor -%}
+{%- if not rules -%}
+    {{ exceptions.raise_compiler_error("column_rules on " ~ model ~ ": give not_null, unique or accepted_values") }}
+{%- endif -%}
+with counted as (
+    select
+    {%- for column, rule, failing in rules %}
+        {{ failing }} as rule_{{ loop.index }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from {{ model }}
+)
+
+{% for column, rule, failing in rules -%}
+select '{{ column }}' as column_name, '{{ rule }}' as rule, rule_{{ loop.index }} as failing_rows
+from counted
+where rule_{{ loop.index }} > 0
+{{ 'union all' if not loop.last }}
+{% endfor %}
+{% endtest %}

@@ -1,0 +1,105 @@
+"""The project's column_rules test (dbt_project/tests/generic/column_rules.sql), which holds a
+model's not_null, unique and accepted_values rules in one node: run by real dbt on a real
+DuckDB file, in a small project that declares the same rules twice on each model, once with
+dbt's own per-column tests and once with column_rules, so the two can be compared."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+GENERIC_TEST = Path(__file__).resolve().parents[2] / "dbt_project" / "tests" / "generic" / "column_rules.sql"
+
+# model -> rows (id, kind); rules: id not null and unique, kind one of a, b, c
+ROWS = {
+    "clean": "(1, 'a'), (2, 'b')",
+    "null_id": "(null, 'a'), (2, 'b')",
+    "repeated_id": "(1, 'a'), (1, 'b'), (1, 'c'), (2, 'a')",
+    "unlisted_kind": "(1, 'z'), (2, 'b')",
+    "null_kind": "(1, null), (2, 'b')",  # accepted, as by dbt's accepted_values
+    "everything_wrong": "(null, 'z'), (2, 'b'), (2, 'y')",
+}
+
+SCHEMA = "version: 2\nmodels:\n" + "".join(f"""
+  - name: {model}
+    data_tests:
+      - column_rules:
+          name: column_rules_{model}
+          arguments:
+            not_null: [id]
+            unique: [id]
+            accepted_values: {{kind: ["a", "b", "c"]}}
+    columns:
+      - name: id
+        data_tests: [not_null, unique]
+      - name: kind
+        data_tests:
+          - accepted_values:
+              arguments: {{values: ["a", "b", "c"]}}
+""" for model in ROWS)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
+    """The project built once: its folder and each test's result by test name."""
+    project = tmp_path_factory.mktemp("column_rules")
+    (project / "models").mkdir()
+    (project / "tests" / "generic").mkdir(parents=True)
+    shutil.copy(GENERIC_TEST, project / "tests" / "generic" / GENERIC_TEST.name)
+    for model, rows in ROWS.items():
+        (project / "models" / f"{model}.sql").write_text(
+            f"{{{{ config(materialized='table') }}}}\nselect * from (values {rows}) as t(id, kind)\n")
+    (project / "models" / "schema.yml").write_text(SCHEMA)
+    (project / "dbt_project.yml").write_text(
+        "name: rules\nversion: '1.0.0'\nconfig-version: 2\nprofile: rules\n"
+        "flags:\n  send_anonymous_usage_stats: false\n")
+    (project / "profiles.yml").write_text(
+        f"rules:\n  target: t\n  outputs:\n    t:\n      type: duckdb\n"
+        f"      path: '{project / 'work.duckdb'}'\n      schema: main\n      threads: 1\n")
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [str(dbt), "build", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(project / "target"), "--log-path", str(project / "logs")],
+        env={**os.environ, "DO_NOT_TRACK": "1"}, capture_output=True, text=True, timeout=300)
+    assert "Got 4 results, configured to fail if != 0" in done.stdout, done.stdout[-3000:]
+    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    tests = {result["unique_id"].split(".")[2]: result for result in results
+             if result["unique_id"].startswith("test.")}
+    assert len(tests) == 4 * len(ROWS), sorted(tests)
+    return project, tests
+
+
+@pytest.mark.parametrize("model", ROWS)
+def test_column_rules_fails_exactly_where_dbt_s_own_tests_fail(built, model):
+    _, tests = built
+    own = {name: result["status"] for name, result in tests.items()
+           if name.endswith(f"_{model}_id") or name.endswith(f"_{model}_kind__a__b__c")}
+    assert len(own) == 3, own
+    assert tests[f"column_rules_{model}"]["status"] == ("fail" if "fail" in own.values() else "pass"), own
+
+
+def test_its_count_is_the_rows_that_break_a_rule(built):
+    _, tests = built
+    failures = {model: tests[f"column_rules_{model}"]["failures"] for model in ROWS}
+    # repeated_id: two rows beyond the first with the value 1; everything_wrong: a null id,
+    # a second 2, and z and y unlisted
+    assert failures == {"clean": 0, "null_id": 1, "repeated_id": 2, "unlisted_kind": 1, "null_kind": 0,
+                        "everything_wrong": 4}
+
+
+def test_a_failure_lists_each_broken_rule_with_its_column(built):
+    project, _ = built
+    compiled = next((project / "target" / "compiled").rglob("column_rules_everything_wrong.sql")).read_text()
+    con = duckdb.connect(str(project / "work.duckdb"), read_only=True)
+    try:
+        rows = con.execute(compiled).fetchall()
+    finally:
+        con.close()
+    assert sorted(rows) == [("id", "not_null", 1), ("id", "unique", 1), ("kind", "accepted_values", 2)]
