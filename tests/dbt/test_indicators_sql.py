@@ -586,10 +586,13 @@ def _i06_with_an_extra_row(columns: str, where: str) -> str:
 @pytest.mark.parametrize(("breach", "selection", "failing_test"), [
     # an official row twice: official rows are one per indicator, period and person
     (f"insert into {_I07} select * from {_I07} where side = 'official' limit 1",
-     "int_indicator__i07", "unique_combination_of_columns_int_indicator__i07"),
+     "int_indicator__i07", "unique_person_rows_int_indicator__i07"),
+    # an official row again under another town (one per period and person)
+    (f"insert into {_I07} select * replace ('另一镇' as town) from {_I07} where side = 'official' limit 1",
+     "int_indicator__i07", "unique_person_rows_int_indicator__i07"),
     # a reported row twice under one town
     (f"insert into {_I07} select * from {_I07} where side = 'reported' limit 1",
-     "int_indicator__i07", "unique_combination_of_columns_int_indicator__i07"),
+     "int_indicator__i07", "unique_person_rows_int_indicator__i07"),
     # a ratio numerator person outside the denominator
     (f"update {_I07} set in_denominator = false where side = 'official' and in_numerator",
      "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),

@@ -4,8 +4,7 @@
     in the denominator (reported rows count the source side and have no denominator). That
     last rule is numerator_persons_in_denominator's, folded into this scan so the monthly
     views are computed once. The grain (official: one row per period and person; reported:
-    one per period, person and town) is the models' unique_combination_of_columns tests,
-    and unique_person_rows (both grains, one scan) on the monthly views. -#}
+    one per period, person and town) is unique_person_rows's (both grains, one scan). -#}
 {% test indicator_rows_well_formed(model) %}
 with checked as (
     select * from {{ model }}

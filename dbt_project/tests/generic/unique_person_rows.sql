@@ -1,6 +1,6 @@
-{#- The grain of an indicator's person-level view (persons x month ends at province scale:
-    tens of millions of rows), in one scan of the view (it is computed once, two
-    groupings):
+{#- The grain of an indicator's person-level rows, in one scan (two groupings; a monthly
+    view, persons x month ends, tens of millions of rows at province scale, is computed
+    once), one test node instead of two:
       official rows   one per period and person;
       all rows        one per period, side, town and person (reported: one per source town). -#}
 {% test unique_person_rows(model) %}
