@@ -115,7 +115,7 @@ def test_a_worker_s_fast_exit_still_closes_the_warehouse_and_frees_its_semaphore
     exit handlers: dbt-duckdb's closes the database, so DuckDB's log is checkpointed into
     the file (a worker ended by `os._exit` alone leaves `work.duckdb.wal` behind), and
     multiprocessing's releases dbt's semaphores (else its resource tracker warns of leaks)."""
-    from pipelines.dbt import build_arguments
+    from pipelines.dbt_command import build_arguments
 
     work_db = tmp_path / "work.duckdb"
     worker = dbt_worker.DbtWorker()

@@ -100,7 +100,7 @@ def test_the_refresh_runs_the_data_tests_and_leaves_the_tests_of_the_sql_to_the_
 def test_the_refresh_caps_dbts_memory_and_the_environment_can_change_it(demo_warehouse, monkeypatch):
     """dbt's DuckDB gets a memory limit (6 GiB, or 80% of a smaller machine's RAM) unless
     DPF_DUCKDB_MEMORY_LIMIT sets one: DuckDB's own default took 17.9 GB at province scale."""
-    from pipelines.dbt import dbt_memory_limit
+    from pipelines.dbt_command import dbt_memory_limit
 
     passed = json.loads((demo_warehouse / "dbt" / "run_results.json").read_text())["args"]["vars"]
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
