@@ -41,6 +41,7 @@ from pathlib import Path
 
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 STDERR_TAIL_LINES = 5  # of a worker that dies, in the step's failure message
+WARM_UP_PREFIX = "dpf-dbt-warm-up-"  # its scratch folder, in the system's temporary folder
 
 
 # ---------------------------------------------------------------- the worker process
@@ -115,14 +116,14 @@ def _warm_up(dbt_runner, manifest) -> None:
     here: its output is not the build's and the build runs anyway."""
     from pipelines.dbt_command import build_arguments
 
-    scratch = Path(tempfile.mkdtemp(prefix="dpf-dbt-warm-up-"))
-    # Registered before dbt-duckdb's own exit handler (its module loads in the build below),
-    # so it runs after it: the scratch database is closed before its folder goes.
-    atexit.register(shutil.rmtree, scratch, True)
     try:
+        scratch = Path(tempfile.mkdtemp(prefix=WARM_UP_PREFIX))
+        # Registered before dbt-duckdb's own exit handler (its module loads in the build
+        # below), so it runs after it: the scratch database is closed before its folder goes.
+        atexit.register(shutil.rmtree, scratch, True)
         dbt_runner(manifest=manifest, callbacks=[]).invoke(build_arguments(
             scratch / "work.duckdb", scratch / "target", ["--select", "towns", "dim_area"], "cautious"))
-    except BaseException:  # noqa: BLE001  (the build proper reports its own errors)
+    except Exception:  # noqa: BLE001  (no temporary folder, say: the build proper reports its own errors)
         pass
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import duckdb
 
@@ -130,3 +131,55 @@ def test_a_worker_s_fast_exit_still_closes_the_warehouse_and_frees_its_semaphore
         assert con.sql("select count(*) from reference.towns").fetchall() == [(12,)]
     finally:
         con.close()
+
+
+def _warm_up_results(temporary: Path, within: float) -> dict[str, str]:
+    """unique_id -> status of the warm-up build, once its scratch folder has its results."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for results in temporary.glob(f"{dbt_worker.WARM_UP_PREFIX}*/target/run_results.json"):
+            try:
+                return {r["unique_id"]: r["status"] for r in json.loads(results.read_text())["results"]}
+            except ValueError:  # being written
+                pass
+        time.sleep(0.2)
+    raise AssertionError(f"no warm-up build in {temporary} within {within} s")
+
+
+def test_the_worker_warms_up_in_a_scratch_folder_and_leaves_nothing_there(tmp_path, monkeypatch):
+    """Before its build the worker builds the towns seed and dim_area, with their tests, into
+    a scratch database in the temporary folder, gone when the worker ends, with a build after
+    it or none; the build proper holds only its own nodes."""
+    from pipelines.dbt_command import build_arguments
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+
+    idle = dbt_worker.DbtWorker()
+    warmed = _warm_up_results(temporary, within=120)
+    assert {node.split(".")[-1] for node in warmed if not node.startswith("test.")} == {"towns", "dim_area"}
+    assert len(warmed) > 4 and set(warmed.values()) <= {"success", "pass"}, warmed
+    idle.process.stdin.close()  # no build after all
+    assert idle.process.wait(timeout=60) == 0
+    assert list(temporary.iterdir()) == []
+
+    worker = dbt_worker.DbtWorker()
+    _warm_up_results(temporary, within=120)
+    arguments = build_arguments(tmp_path / "work.duckdb", tmp_path / "target", ["--select", "villages"], "cautious")
+    messages = list(worker.build(arguments))
+    assert messages[-1] == {"done": True} and not [m for m in messages if "failure" in m], messages
+    built = {r["unique_id"] for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]}
+    assert "seed.dpf_indicators.villages" in built and not any(node.endswith((".towns", ".dim_area")) for node in built)
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_warm_up_that_cannot_run_leaves_the_build_alone(tmp_path, monkeypatch):
+    from pipelines.dbt_command import build_arguments
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "no-such-folder"))  # no scratch folder: no warm-up
+    worker = dbt_worker.DbtWorker()
+    messages = list(worker.build(build_arguments(tmp_path / "work.duckdb", tmp_path / "target",
+                                                 ["--select", "towns"], "cautious")))
+    assert messages[-1] == {"done": True} and not [m for m in messages if "failure" in m], messages
+    assert worker.process.returncode == 0
