@@ -63,7 +63,7 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
     target.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
     messages = dbt_worker.take().build(build_arguments(work_db, target, selection, indirect))
-    _import_later_steps()
+    _import_great_expectations()
     for message in messages:
         if "failure" in message:
             failures.append(message["failure"])
@@ -76,20 +76,15 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
         raise DbtBuildFailed("dbt build failed:\n" + "\n".join(dict.fromkeys(failures)))
 
 
-def _import_later_steps() -> None:
-    """The libraries of the steps after dbt, loaded here while the worker builds: this
-    process has little else to do then. Great Expectations for the quality step (about 3-7 s
-    of imports), plotly and the pages for the dashboard (about 0.4 s). Before the first
-    event, so no other thread of this process is importing anything meanwhile. A failure is
-    left to the step, which imports it again and reports it."""
+def _import_great_expectations() -> None:
+    """The quality step's library (about 3-7 s of imports), loaded here while the worker
+    builds: this process has little else to do then. Before the first event, so no other
+    thread of this process is importing anything meanwhile. A failure is left to the
+    quality step, which imports it again and reports it."""
     try:
         import great_expectations  # noqa: F401
 
         import pipelines.quality.custom_expectations  # noqa: F401
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        import pipelines.dashboard.render  # noqa: F401
     except Exception:  # noqa: BLE001
         pass
 
