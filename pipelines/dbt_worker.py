@@ -42,6 +42,7 @@ from pathlib import Path
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 STDERR_TAIL_LINES = 5  # of a worker that dies, in the step's failure message
 WARM_UP_PREFIX = "dpf-dbt-warm-up-"  # its scratch folder, in the system's temporary folder
+_scratch: Path | None = None  # this worker's, once made
 
 
 # ---------------------------------------------------------------- the worker process
@@ -51,6 +52,8 @@ def _watch_parent(parent: int) -> None:
     it frees the working warehouse for the next refresh within a fraction of a second."""
     while os.getppid() == parent:
         time.sleep(0.2)
+    if _scratch is not None:
+        shutil.rmtree(_scratch, ignore_errors=True)
     os._exit(1)
 
 
@@ -113,18 +116,37 @@ def _warm_up(dbt_runner, manifest) -> None:
     build in a process pays for work a second one does not (loading its DuckDB adapter,
     compiling its validators, its macros' templates): at district, the refresh's dbt step
     took 1-2 s less after this one (benchmarks/RESULTS.md). Whatever happens here stays
-    here: its output is not the build's and the build runs anyway."""
+    here: its output is not the build's and the build runs anyway.
+
+    The folder (about 2 MB) goes when the worker ends: at its exit, or when its parent is
+    gone (`_watch_parent`). A worker killed outright leaves it; the next warm-up removes the
+    folders of workers that are no longer running (their pid is in the name)."""
+    global _scratch
     from pipelines.dbt_command import build_arguments
 
     try:
-        scratch = Path(tempfile.mkdtemp(prefix=WARM_UP_PREFIX))
+        _remove_scratch_of_ended_workers()
+        _scratch = Path(tempfile.mkdtemp(prefix=f"{WARM_UP_PREFIX}{os.getpid()}-"))
         # Registered before dbt-duckdb's own exit handler (its module loads in the build
         # below), so it runs after it: the scratch database is closed before its folder goes.
-        atexit.register(shutil.rmtree, scratch, True)
+        atexit.register(shutil.rmtree, _scratch, True)
         dbt_runner(manifest=manifest, callbacks=[]).invoke(build_arguments(
-            scratch / "work.duckdb", scratch / "target", ["--select", "towns", "dim_area"], "cautious"))
+            _scratch / "work.duckdb", _scratch / "target", ["--select", "towns", "dim_area"], "cautious"))
     except Exception:  # noqa: BLE001  (no temporary folder, say: the build proper reports its own errors)
         pass
+
+
+def _remove_scratch_of_ended_workers() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{WARM_UP_PREFIX}*-*"):
+        pid = folder.name[len(WARM_UP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # ended: not a folder in use
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another user's process, alive
+            pass
 
 
 # ---------------------------------------------------------------- the parent's side

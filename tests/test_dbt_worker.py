@@ -183,3 +183,44 @@ def test_a_warm_up_that_cannot_run_leaves_the_build_alone(tmp_path, monkeypatch)
                                                  ["--select", "towns"], "cautious")))
     assert messages[-1] == {"done": True} and not [m for m in messages if "failure" in m], messages
     assert worker.process.returncode == 0
+
+
+def test_a_warm_up_removes_the_scratch_folders_of_ended_workers(tmp_path, monkeypatch):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    stale = temporary / f"{dbt_worker.WARM_UP_PREFIX}{ended.pid}-left"  # a worker killed outright
+    in_use = temporary / f"{dbt_worker.WARM_UP_PREFIX}{os.getpid()}-busy"  # a running process's
+    for folder in (stale, in_use):
+        (folder / "target").mkdir(parents=True)
+    worker = dbt_worker.DbtWorker()
+    _warm_up_results(temporary, within=120)
+    assert not stale.exists() and in_use.exists()
+    worker.process.stdin.close()
+    assert worker.process.wait(timeout=60) == 0
+    assert [folder.name for folder in temporary.iterdir()] == [in_use.name]
+
+
+def test_a_worker_whose_parent_is_killed_during_its_warm_up_removes_its_scratch_folder(tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    code = ("import time\nfrom pipelines import dbt_worker\n"
+            "worker = dbt_worker.DbtWorker()\nprint(worker.process.pid, flush=True)\ntime.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+                              env={**os.environ, "TMPDIR": str(temporary)})
+    try:
+        worker_pid = int(parent.stdout.readline())
+        deadline = time.monotonic() + 120
+        while not list(temporary.glob(f"{dbt_worker.WARM_UP_PREFIX}{worker_pid}-*")):
+            assert time.monotonic() < deadline, "no warm-up folder"
+            time.sleep(0.05)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        assert _gone(worker_pid, within=1.5)
+        assert list(temporary.iterdir()) == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
