@@ -6,14 +6,13 @@ dbt's own per-column tests and once with column_rules, so the two can be compare
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.dbt.mini_project import run_dbt, write_project
 
 GENERIC_TEST = Path(__file__).resolve().parents[2] / "dbt_project" / "tests" / "generic" / "column_rules.sql"
 
@@ -57,17 +56,8 @@ def built(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
         (project / "models" / f"{model}.sql").write_text(
             f"{{{{ config(materialized='table') }}}}\nselect * from (values {rows}) as t(id, kind)\n")
     (project / "models" / "schema.yml").write_text(SCHEMA)
-    (project / "dbt_project.yml").write_text(
-        "name: rules\nversion: '1.0.0'\nconfig-version: 2\nprofile: rules\n"
-        "flags:\n  send_anonymous_usage_stats: false\n")
-    (project / "profiles.yml").write_text(
-        f"rules:\n  target: t\n  outputs:\n    t:\n      type: duckdb\n"
-        f"      path: '{project / 'work.duckdb'}'\n      schema: main\n      threads: 1\n")
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [str(dbt), "build", "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(project / "target"), "--log-path", str(project / "logs")],
-        env={**os.environ, "DO_NOT_TRACK": "1"}, capture_output=True, text=True, timeout=300)
+    write_project(project, "rules")
+    done = run_dbt(project, ["build"])
     assert "Got 4 results, configured to fail if != 0" in done.stdout, done.stdout[-3000:]
     results = json.loads((project / "target" / "run_results.json").read_text())["results"]
     tests = {result["unique_id"].split(".")[2]: result for result in results

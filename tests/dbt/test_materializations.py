@@ -5,14 +5,14 @@ post-hook, which the lean materializations refuse."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.dbt.mini_project import run_dbt, write_project
 
 MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "materializations.sql"
 
@@ -30,22 +30,12 @@ def project(tmp_path: Path) -> Path:
     shutil.copy(MACROS, tmp_path / "macros" / MACROS.name)
     for name, sql in MODELS.items():
         (tmp_path / "models" / name).write_text(sql)
-    (tmp_path / "dbt_project.yml").write_text(
-        "name: lean\nversion: '1.0.0'\nconfig-version: 2\nprofile: lean\n"
-        "flags:\n  send_anonymous_usage_stats: false\n")
-    (tmp_path / "profiles.yml").write_text(
-        f"lean:\n  target: t\n  outputs:\n    t:\n      type: duckdb\n"
-        f"      path: '{tmp_path / 'work.duckdb'}'\n      schema: main\n      threads: 1\n")
+    write_project(tmp_path, "lean")
     return tmp_path
 
 
 def build(project: Path, select: str, n: str) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), "build", "--select", select, "--vars", f"{{n: \"{n}\"}}",
-         "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(project / "target"), "--log-path", str(project / "logs")],
-        env={**os.environ, "DO_NOT_TRACK": "1"}, capture_output=True, text=True, timeout=300)
+    return run_dbt(project, ["build", "--select", select, "--vars", f"{{n: \"{n}\"}}"])
 
 
 def relations(project: Path) -> dict[str, tuple[str, list]]:
