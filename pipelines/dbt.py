@@ -14,6 +14,7 @@
 """
 
 # No `from __future__ import annotations`: Dagster reads resource annotations at runtime.
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -73,7 +74,30 @@ def dbt_build(context: dg.AssetExecutionContext, work_db: Path, target: Path) ->
             yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
                                                      context=context, target_path=target)
     if failures:
-        raise DbtBuildFailed("dbt build failed:\n" + "\n".join(dict.fromkeys(failures)))
+        broken = broken_column_rules(failures, work_db, target)
+        raise DbtBuildFailed("dbt build failed:\n" + "\n".join([*dict.fromkeys(failures), *broken]))
+
+
+def broken_column_rules(failures: list[str], work_db: Path, target: Path) -> list[str]:
+    """For each failed column_rules test (dbt_project/tests/generic/column_rules.sql), which
+    dbt reports only as "Got N results": the column, the rule and the rows that break it,
+    read by running its compiled SQL on the working warehouse, free once the worker has
+    ended. Nothing when that cannot be done (the message then stays dbt's own)."""
+    import duckdb
+
+    lines = []
+    for name in dict.fromkeys(re.findall(r"\b(column_rules_\w+)", "\n".join(failures))):
+        try:
+            compiled = next((target / "compiled").rglob(f"{name}.sql")).read_text(encoding="utf-8")
+            con = duckdb.connect(str(work_db), read_only=True)
+            try:
+                rows = con.execute(compiled).fetchall()
+            finally:
+                con.close()
+        except Exception:  # noqa: BLE001
+            continue
+        lines += [f"  {name}: {column} {rule}: {count} 行 rows" for column, rule, count in rows]
+    return lines
 
 
 def _import_great_expectations() -> None:

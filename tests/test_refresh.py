@@ -193,6 +193,8 @@ def test_a_failing_dbt_test_blocks_publishing(small):
         assert outcome.status == EXIT_BLOCKED_CHECK, outcome.message
         assert "dbt_models" in outcome.message
         assert "column_rules_stg_raw__registry_rows" in outcome.message and "Got 1 result" in outcome.message
+        # which column and rule, read from the test's own query
+        assert "column_rules_stg_raw__registry_rows: category accepted_values: 1 行 rows" in outcome.message
         assert sha256(warehouse / "analytics.duckdb") == published
     finally:
         con = duckdb.connect(str(warehouse / "work.duckdb"))
