@@ -2,10 +2,11 @@
     accepted_values (nulls accepted, as by dbt's own), declared once per model instead of
     once per column. Each test is a node dbt runs with its own Python, more than the query
     costs at district scale: the 124 per-column tests took about 3 s of the district's
-    build (benchmarks/RESULTS.md). A failure lists one row per broken rule: the column, the rule, the rows that break it;
-    "Got N results" counts those rows. The refresh's message lists them (pipelines/dbt.py
-    runs the compiled test, <warehouse>/dbt/compiled/.../column_rules_<model>.sql, on
-    work.duckdb; the copy in dbt/run/ is wrapped in dbt's count).
+    build (benchmarks/RESULTS.md). A failure lists one row per broken rule: the column,
+    the rule, the rows that break it; "Got N results" counts those rows. The refresh's
+    message lists them (pipelines/dbt.py runs the compiled test,
+    <warehouse>/dbt/compiled/.../column_rules_<model>.sql, on work.duckdb; the copy in
+    dbt/run/ is wrapped in dbt's count).
       not_null: [column, ...]
       unique: [column, ...]          (no value twice among the non-null ones)
       accepted_values: {column: [value, ...], ...} -#}
