@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from pipelines.config import DBT_PROJECT_DIR
+from pipelines.dbt_manifest import project_fingerprint
 
 DBT_THREADS = 2  # the machine's cores; DuckDB itself also uses both
 # Data tests of the SQL rather than the data (grains that follow from the SQL once its
@@ -34,7 +35,8 @@ def dbt_memory_limit() -> str:
 def build_arguments(work_db: Path, target: Path, selection: list[str], indirect_selection: str | None) -> list[str]:
     return [
         "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--vars", json.dumps({"work_db": str(work_db), "memory_limit": dbt_memory_limit()}),
+        "--vars", json.dumps({"work_db": str(work_db), "memory_limit": dbt_memory_limit(),
+                              "project_fingerprint": project_fingerprint()}),
         "--target-path", str(target), "--log-path", str(target),
         "--threads", str(DBT_THREADS),
         # Unit tests check the SQL, not the data: the test suite runs them (tests/dbt); so

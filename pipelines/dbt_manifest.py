@@ -8,6 +8,7 @@ No Dagster here: the dbt worker process (pipelines/dbt_worker.py) imports this m
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -22,13 +23,27 @@ RECIPE_TEXT = "dbt parse, work_db=<target>/work.duckdb, msgpack read by dbt_buil
 PROJECT_INPUTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
-def _newest_input_mtime() -> float:
-    newest = 0.0
+def _input_files() -> list[Path]:
+    files = []
     for name in PROJECT_INPUTS:
         path = DBT_PROJECT_DIR / name
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        newest = max([newest, *(p.stat().st_mtime for p in files)])
-    return newest
+        files += [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sorted(files)
+
+
+def _newest_input_mtime() -> float:
+    return max([0.0, *(p.stat().st_mtime for p in _input_files())])
+
+
+def project_fingerprint() -> str:
+    """A hash of the dbt project's files (names and contents): the `landing_increment`
+    models compute every period again when it differs from their last build's
+    (macros/landing_increments.sql)."""
+    digest = hashlib.sha256()
+    for path in _input_files():
+        digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _prepared() -> bool:
