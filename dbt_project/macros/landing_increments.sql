@@ -82,6 +82,14 @@
   {{ return({'full': false, 'periods': periods | sort | unique | list}) }}
 {% endmacro %}
 
+{#- The comment that marks the compiled SQL with the periods it selects; the materialization
+    checks for it, so that a model that does not filter its input (or compiled under another
+    plan) fails instead of adding its rows twice. -#}
+{% macro landing_plan_marker(plan) %}
+  {{- return("/* landing_increment: " ~ ("every period" if plan.full else (plan.periods | join(', ') or 'none'))
+             ~ " */") -}}
+{% endmacro %}
+
 {#- The model's input restricted to the periods to build: `true` for all of them. -#}
 {% macro landing_periods_filter(column, quoted=true) %}
   {%- set plan = landing_increment_plan() -%}
@@ -93,7 +101,7 @@
     {{ column }} in ({% for period in plan.periods -%}
       {{ ("'" ~ period ~ "'") if quoted else period }}{{ ", " if not loop.last }}
     {%- endfor %})
-  {%- endif -%}
+  {%- endif %} {{ landing_plan_marker(plan) }}
 {% endmacro %}
 
 {% materialization landing_increment, adapter="duckdb", supported_languages=['sql'] %}
@@ -101,6 +109,11 @@
   {%- set plan = landing_increment_plan() -%}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set state = landing_state_relation() -%}
+  {%- if landing_plan_marker(plan) not in compiled_code -%}
+    {{ exceptions.raise_compiler_error("model " ~ model.name ~ " is a landing_increment whose SQL "
+        ~ "does not select its input with landing_periods_filter() for this build's periods ("
+        ~ landing_plan_marker(plan) ~ "; macros/landing_increments.sql)") }}
+  {%- endif -%}
   {%- if plan.full -%}
     {{ log(model.name ~ ": every landing period computed", info=true) }}
     {{ replace_relation_of_other_type(load_cached_relation(this), 'table') }}

@@ -162,3 +162,13 @@ def test_a_model_without_its_landing_source_fails_with_a_message(project):
     done = build(project)
     assert done.returncode != 0
     assert "model per_month is a landing_increment without 'landing_source'" in done.stdout
+
+
+def test_a_model_that_does_not_filter_its_input_fails_with_a_message(project):
+    build(project)
+    (project / "models" / "per_month.sql").write_text(PER_MONTH.replace("{{ landing_periods_filter('month') }}", "true"))
+    deliver(project, "202103", ["5"])
+    done = build(project, fingerprint="one")  # the same fingerprint: an incremental build
+    assert done.returncode != 0
+    assert "does not select its input with landing_periods_filter()" in done.stdout
+    assert table(project) == [("202101", 2, 3), ("202102", 1, 10)]
