@@ -55,7 +55,7 @@ def connect(project: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(project / "work.duckdb"))
 
 
-def deliver(project: Path, month: str, amounts: list[str], content_hash: str | None = None) -> None:
+def deliver(project: Path, month: str, amounts: list[str]) -> None:
     """A ledger file for `month` as ingestion loads it: its rows replace the month's."""
     with connect(project) as con:
         con.execute("delete from raw.ledger where month = ?", [month])
@@ -63,7 +63,7 @@ def deliver(project: Path, month: str, amounts: list[str], content_hash: str | N
             con.execute("insert into raw.ledger values (?, ?)", [month, amount])
         con.execute("delete from raw.landing_files where period = ?", [month])
         con.execute("insert into raw.landing_files values ('ledger', ?, ?, ?)",
-                    [f"ledger/ledger_{month}.csv", month, content_hash or f"{month}:{','.join(amounts)}"])
+                    [f"ledger/ledger_{month}.csv", month, f"{month}:{','.join(amounts)}"])
 
 
 def build(project: Path, *extra: str, fingerprint: str | None = "one") -> subprocess.CompletedProcess:
@@ -121,7 +121,7 @@ def test_a_period_whose_new_file_has_no_rows_loses_its_rows(project):
 
 def test_a_period_delivered_under_another_file_name_is_computed_again(project):
     build(project)
-    with connect(project) as con:  # registry_202102.xlsx after .csv: ingestion keeps both names
+    with connect(project) as con:  # ledger_202102.xlsx after .csv: ingestion keeps both names
         con.execute("insert into raw.landing_files values ('ledger', 'ledger/ledger_202102.xlsx', '202102', 'x')")
         con.execute("update raw.ledger set amount = '11' where month = '202102'")
     assert computed(build(project)) == "landing periods computed again: 202102"
