@@ -82,12 +82,26 @@
   {{ return({'full': false, 'periods': periods | sort | unique | list}) }}
 {% endmacro %}
 
-{#- The comment that marks the compiled SQL with the periods it selects; the materialization
-    checks for it, so that a model that does not filter its input (or compiled under another
-    plan) fails instead of adding its rows twice. -#}
+{#- The comment that marks the compiled SQL with the periods it selects. The materialization
+    reads its plan back from it (`landing_plan_in`), so that it deletes and records exactly
+    what the SQL computes, and a model that does not filter its input fails instead of
+    adding its rows twice. -#}
 {% macro landing_plan_marker(plan) %}
   {{- return("/* landing_increment: " ~ ("every period" if plan.full else (plan.periods | join(', ') or 'none'))
              ~ " */") -}}
+{% endmacro %}
+
+{% macro landing_plan_in(sql) %}
+  {%- set parts = sql.split("/* landing_increment: ") -%}
+  {%- if parts | length < 2 -%}
+    {{ exceptions.raise_compiler_error("model " ~ model.name ~ " is a landing_increment whose SQL "
+        ~ "does not select its input with landing_periods_filter() (macros/landing_increments.sql)") }}
+  {%- endif -%}
+  {%- set said = parts[1].split(" */")[0] -%}
+  {%- if said == 'every period' -%}
+    {{ return({'full': true, 'periods': []}) }}
+  {%- endif -%}
+  {{ return({'full': false, 'periods': [] if said == 'none' else said.split(', ')}) }}
 {% endmacro %}
 
 {#- The model's input restricted to the periods to build: `true` for all of them. -#}
@@ -106,14 +120,9 @@
 
 {% materialization landing_increment, adapter="duckdb", supported_languages=['sql'] %}
   {{ lean_materialization_guard() }}
-  {%- set plan = landing_increment_plan() -%}
+  {%- set plan = landing_plan_in(compiled_code) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set state = landing_state_relation() -%}
-  {%- if landing_plan_marker(plan) not in compiled_code -%}
-    {{ exceptions.raise_compiler_error("model " ~ model.name ~ " is a landing_increment whose SQL "
-        ~ "does not select its input with landing_periods_filter() for this build's periods ("
-        ~ landing_plan_marker(plan) ~ "; macros/landing_increments.sql)") }}
-  {%- endif -%}
   {%- if plan.full -%}
     {{ log(model.name ~ ": every landing period computed", info=true) }}
     {{ replace_relation_of_other_type(load_cached_relation(this), 'table') }}
