@@ -10,6 +10,8 @@ looping link, anything but a regular file, and a name with "..", are refused as 
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +95,44 @@ def content_hash(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# File times come from a coarse clock (a few milliseconds): a file written again within the
+# tick in which it was hashed could keep its times. So a stat is remembered only for a file
+# last changed at least this long before its hash was taken.
+STAT_SETTLED_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What the file system says of a file without reading it. Its change time (ctime) is
+    set by the kernel on every write, truncation, chmod or new link, and no program can set
+    it back (`touch -d` sets the modification time and, with it, the change time to now);
+    a file replaced by another (renamed into place, copied anew) has another inode."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStat:
+        found = os.stat(path)
+        return cls(found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+
+
+def hash_unless_known(path: Path, remembered: tuple[str, FileStat] | None) -> tuple[str, FileStat | None]:
+    """(content hash, stat to remember with it, or None). A file whose stat equals the
+    remembered one is not read: the remembered hash is its hash. Else the file is hashed, and
+    its stat is returned to be remembered if it did not change while it was read and had
+    settled (STAT_SETTLED_SECONDS) before. Touching a file has it hashed again."""
+    before = FileStat.of(path)
+    if remembered is not None and remembered[1] == before:
+        return remembered[0], before
+    digest = content_hash(path)
+    after = FileStat.of(path)
+    settled = after == before and time.time_ns() - after.ctime_ns >= STAT_SETTLED_SECONDS * 1e9
+    return digest, after if settled else None
 
 
 def snapshot_drops(row_counts: dict[str, int], periods: set[str] | None = None,

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import stat
+import time
 
 import duckdb
 import numpy as np
@@ -17,7 +18,7 @@ import xlsxwriter
 
 from pipelines import identity
 from pipelines.contract import CONTRACT
-from pipelines.ingest import keys, load
+from pipelines.ingest import keys, landing as landing_folder, load
 from pipelines.ingest.load import RAW_TABLES, RefreshBlocked, ingest, work_db
 from pipelines.ingest.read import read_extract
 
@@ -75,11 +76,14 @@ def write_xlsx(landing, source: str, name: str, rows: list[dict]):
 def tables(warehouse) -> dict[str, list[tuple]]:
     """Every raw table, rows sorted, for whole-warehouse comparisons. Persons are shown by
     their person_key: the numbers (person_id) follow the order the run's workers keyed the
-    files in, so two warehouses of the same rows may number them differently."""
+    files in, so two warehouses of the same rows may number them differently. Not
+    raw.landing_file_stats: what the file system said of the landing files, remembered when
+    they had settled (timing, not rows; its own tests below)."""
     con = duckdb.connect(str(work_db(warehouse)), read_only=True)
     try:
         names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
+            "select table_name from information_schema.tables where table_schema = 'raw' "
+            "and table_name <> 'landing_file_stats' order by 1").fetchall()]
         found = {}
         for n in names:
             sql = f"select * from raw.{n}"
@@ -273,6 +277,82 @@ def test_unchanged_files_are_not_read_again(folders):
     assert report.unchanged == ["subsidy/subsidy_202201.csv"]
     assert query(warehouse, "select loaded_at from raw.landing_files "
                             "where source_file = 'subsidy/subsidy_202201.csv'") == loaded_at
+
+
+@pytest.fixture
+def hashed(monkeypatch) -> list[str]:
+    """The names of the files read to be hashed, in order; files settle after 50 ms."""
+    names: list[str] = []
+    content_hash = landing_folder.content_hash
+
+    def counted(path):
+        names.append(path.name)
+        return content_hash(path)
+
+    monkeypatch.setattr(landing_folder, "content_hash", counted)
+    monkeypatch.setattr(landing_folder, "STAT_SETTLED_SECONDS", 0.05)
+    return names
+
+
+def settle() -> None:
+    time.sleep(0.1)  # past STAT_SETTLED_SECONDS as `hashed` sets it, and past the clock's tick
+
+
+def test_a_file_with_the_stat_it_was_hashed_with_is_not_read_to_be_hashed(folders, hashed):
+    landing, warehouse = folders
+    first = write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1)])
+    settle()
+    ingest(landing, warehouse)
+    assert hashed == ["subsidy_202201.csv"]
+    found = first.stat()
+    assert query(warehouse, "select * from raw.landing_file_stats") == [(
+        "subsidy/subsidy_202201.csv", landing_folder.content_hash(first), found.st_size, found.st_mtime_ns,
+        found.st_ctime_ns, found.st_ino)]
+    hashed.clear()
+    write_csv(landing, "subsidy", "subsidy_202202.csv", [subsidy_row(1, 发放年月="202202")])
+    report = ingest(landing, warehouse)
+    assert report.unchanged == ["subsidy/subsidy_202201.csv"]
+    assert hashed == ["subsidy_202202.csv"]
+    assert query(warehouse, "select pay_month, count(*) from raw.subsidy_rows group by 1 order by 1") == [
+        ("202201", 1), ("202202", 1)]
+
+
+def test_a_file_rewritten_with_its_size_and_modification_time_kept_is_read_again(folders, hashed):
+    """What a copy that keeps the times (cp -p, rsync -t) does to a re-exported file: its
+    change time and the rows tell."""
+    landing, warehouse = folders
+    path = write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1, "500")])
+    settle()
+    ingest(landing, warehouse)
+    before = path.stat()
+    write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1, "600")])
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    hashed.clear()
+    report = ingest(landing, warehouse)
+    assert [p.file.relative for p in report.loaded] == ["subsidy/subsidy_202201.csv"]
+    assert query(warehouse, "select amount::varchar from raw.subsidy_rows") == [("600.00",)]
+
+
+def test_a_file_hashed_before_it_settled_is_remembered_by_a_later_run_that_loads_nothing(
+        folders, hashed, monkeypatch):
+    landing, warehouse = folders
+    write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1)])
+    monkeypatch.setattr(landing_folder, "STAT_SETTLED_SECONDS", 3600)  # written just now
+    ingest(landing, warehouse)
+    assert query(warehouse, "select count(*) from raw.landing_file_stats") == [(0,)]
+    rows = tables(warehouse)
+    monkeypatch.setattr(landing_folder, "STAT_SETTLED_SECONDS", 0.05)
+    settle()
+    hashed.clear()
+    assert ingest(landing, warehouse).loaded == []
+    assert hashed == ["subsidy_202201.csv"]
+    assert query(warehouse, "select source_file from raw.landing_file_stats") == [("subsidy/subsidy_202201.csv",)]
+    assert tables(warehouse) == rows
+    hashed.clear()
+    assert ingest(landing, warehouse).loaded == []
+    assert hashed == []
 
 
 def test_a_redelivered_ledger_month_replaces_it_and_never_double_counts(folders):
