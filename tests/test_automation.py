@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from pipelines.automation import landing_sensor, monthly_schedule
+from pipelines.ingest import landing as landing_folder
 from pipelines.ingest.landing import content_hash
 from pipelines.resources import WarehouseResource
 
@@ -94,6 +95,32 @@ def test_sensor_fires_once_per_new_file_and_again_when_it_changes(tmp_path):
     assert tick(landing, changed.cursor).run_requests == []
     first.write_bytes(saved)
     assert tick(landing, changed.cursor).run_requests == []
+
+
+def test_sensor_reads_a_file_again_to_hash_it_only_when_its_stat_changed(tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    path = write(landing, "subsidy/subsidy_202501.csv", "身份证号,金额\n1,2\n")
+    monkeypatch.setattr(landing_folder, "STAT_SETTLED_SECONDS", 0.05)
+    time.sleep(0.1)  # the file has settled, and the clock's tick is past
+    hashed = []
+
+    def counted(file):
+        hashed.append(file.name)
+        return content_hash(file)
+
+    monkeypatch.setattr(landing_folder, "content_hash", counted)
+    first = tick(landing, None)
+    assert len(first.run_requests) == 1 and hashed == ["subsidy_202501.csv"]
+    assert tick(landing, first.cursor).run_requests == [] and hashed == ["subsidy_202501.csv"]
+
+    # re-delivered with the same size, its modification time kept (cp -p): the change time tells
+    before = path.stat()
+    path.write_text("身份证号,金额\n1,3\n", encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    changed = tick(landing, first.cursor)
+    assert len(changed.run_requests) == 1 and hashed == ["subsidy_202501.csv"] * 2
+    assert json.loads(changed.cursor) == {"subsidy/subsidy_202501.csv": content_hash(path)}
 
 
 def test_sensor_waits_for_a_file_still_being_written(tmp_path):
