@@ -171,7 +171,11 @@ def run_suites(work_db: Path, warehouse: Path, specs: tuple[SuiteSpec, ...] | No
                 # Failing rows by position, not by index columns: GX builds the index-column
                 # dict of *every* failing row in a Python loop (467,000 finding rows took 80 s
                 # at province scale) and keeps 5; the examples are looked up below instead.
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+                # Nor the "unexpected index query" (a text listing every failing row's index,
+                # shown nowhere): building it filtered each frame once more, about 3 s of the
+                # province's suites (benchmarks/RESULTS.md).
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+                               "return_unexpected_index_query": False},
             ))
             result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
             outcomes.append(SuiteOutcome(spec, len(frame), _outcomes(spec, result, frame),
