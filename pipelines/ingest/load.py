@@ -102,7 +102,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     # Not a dbt source: the content hash of each landing file as last hashed, with what the
     # file system said of the file then. A file that still has that stat is not read again to
     # be hashed (5 s for a province's 4.3 GB of landing files). Rewritten by every run that
-    # hashed a file; a memo of the landing folder, not rows of the warehouse.
+    # loads a file or finds a stat changed; a memo of the landing folder, not warehouse rows.
     "landing_file_stats": {
         "source_file": "VARCHAR", "content_hash": "VARCHAR", "size_bytes": "BIGINT", "mtime_ns": "BIGINT",
         "ctime_ns": "BIGINT", "inode": "UBIGINT",
