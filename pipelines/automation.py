@@ -7,7 +7,7 @@ the hash, so one delivery never fires twice (not even when the file is removed a
 same bytes are delivered again). The run key is derived from the hashes that fired, so
 Dagster itself also refuses a duplicate run for the same delivery. A file whose stat is
 the one it was hashed with in this process is not read again to be hashed (ingestion's
-rule, landing.hash_unless_known): a tick over a province's 4.3 GB of extracts took 5 s.
+rule, landing.hash_unless_known): hashing a province's 4.3 GB of extracts took 5 s.
 """
 
 # No `from __future__ import annotations`: Dagster reads the resource annotation at runtime.

@@ -318,8 +318,8 @@ def test_a_file_with_the_stat_it_was_hashed_with_is_not_read_to_be_hashed(folder
 
 
 def test_a_file_rewritten_with_its_size_and_modification_time_kept_is_read_again(folders, hashed):
-    """What a copy that keeps the times (cp -p, rsync -t) does to a re-exported file: its
-    change time and the rows tell."""
+    """What copying a re-exported file over the old one with its times kept (cp -p) does:
+    same size, inode and modification time; its change time and the rows tell."""
     landing, warehouse = folders
     path = write_csv(landing, "subsidy", "subsidy_202201.csv", [subsidy_row(1, "500")])
     settle()
