@@ -11,20 +11,47 @@
   not in every refresh.
 - The working warehouse path and DuckDB's memory limit reach dbt's profile as `--vars`
   values, not by changing the environment.
+- This process does not import dbt-core: dagster-dbt imports dbt's adapter and result
+  classes when it can (about 2 s, on the refresh's critical path at start-up) only to name
+  types and to evaluate selection strings. Imported with dbt-core out of its sight
+  (`_import_dagster_dbt`), it takes the path it has for dbt Fusion (no dbt-core in the
+  environment): it reads the manifest as data. The one selection it would need dbt-core
+  for, leaving out the tests tagged sql_shape, is made on the manifest instead
+  (`_refresh_manifest`); the asset graph is the same (tests/test_definitions.py).
 """
 
 # No `from __future__ import annotations`: Dagster reads resource annotations at runtime.
+import json
 import re
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from pipelines.dbt_command import SQL_SHAPE_TESTS, build_arguments
+from pipelines.dbt_command import SQL_SHAPE_TAG, build_arguments
 from pipelines.dbt_manifest import prepare_manifest
 from pipelines.resources import WarehouseResource
+
+
+def _import_dagster_dbt() -> None:
+    """Import dagster-dbt with dbt-core hidden, unless this process imported dbt already:
+    `None` in `sys.modules` makes `import dbt.version` fail, which is how dagster_dbt.compat
+    tells that dbt-core is missing. The entry is removed right after, so that dbt-core
+    imports normally later in this process (`dbt parse` for a stale manifest)."""
+    hide = "dbt.version" not in sys.modules
+    if hide:
+        sys.modules["dbt.version"] = None  # type: ignore[assignment]
+    try:
+        import dagster_dbt  # noqa: F401
+    finally:
+        if hide:
+            del sys.modules["dbt.version"]
+
+
+_import_dagster_dbt()
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets  # noqa: E402
 
 
 class Translator(DagsterDbtTranslator):
@@ -113,12 +140,24 @@ def _import_great_expectations() -> None:
         pass
 
 
+def _refresh_manifest() -> dict:
+    """The prepared manifest without the data tests tagged sql_shape, which the refresh's
+    `dbt build` leaves out (they are not asset checks either): the selection `--exclude
+    tag:sql_shape` made here, on the manifest, rather than by dagster-dbt with dbt-core."""
+    manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    left_out = {uid for uid, node in manifest["nodes"].items() if SQL_SHAPE_TAG in node.get("tags", [])}
+    manifest["nodes"] = {uid: node for uid, node in manifest["nodes"].items() if uid not in left_out}
+    for graph in ("parent_map", "child_map"):
+        manifest[graph] = {uid: [other for other in others if other not in left_out]
+                           for uid, others in manifest[graph].items() if uid not in left_out}
+    return manifest
+
+
 @cache
 def dbt_models() -> dg.AssetsDefinition:
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-    @dbt_assets(manifest=prepare_manifest(), dagster_dbt_translator=translator, name="dbt_models",
-                exclude=SQL_SHAPE_TESTS)
+    @dbt_assets(manifest=_refresh_manifest(), dagster_dbt_translator=translator, name="dbt_models")
     def _dbt_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         """dbt build: seeds, staging, intermediate, the 14 indicators and marts, with tests."""
         yield from dbt_build(context, warehouse.work_db(), warehouse.warehouse() / "dbt")

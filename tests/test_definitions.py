@@ -2,6 +2,7 @@
 ingestion assets for real (dagster.materialize, DuckDB file in tmp_path)."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -112,3 +113,59 @@ def test_the_ingestion_step_starts_the_dbt_worker(tmp_path):
     result = subprocess.run([sys.executable, "-c", code, str(landing), str(warehouse)], cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+GRAPH_OF_DBT_MODELS = """
+import json, sys
+{setup}
+def graph(assets):
+    specs = {{spec.key.to_user_string(): [sorted(dep.asset_key.to_user_string() for dep in spec.deps),
+              spec.group_name, spec.description, sorted(spec.metadata), spec.tags, sorted(spec.kinds)]
+              for spec in assets.specs}}
+    checks = sorted([check.asset_key.to_user_string(), check.name, check.blocking, check.description]
+                    for check in assets.check_specs)
+    return {{"specs": specs, "checks": checks,
+             "dbt_imported": sorted({{name.split(".")[0] for name in sys.modules}} & {{"dbt", "dbt_common"}})}}
+print(json.dumps(graph(assets)))
+"""
+
+WITHOUT_DBT_CORE = """
+from pipelines.dbt import dbt_models
+assets = dbt_models()
+"""
+
+# What dbt_models() was before this process stopped importing dbt-core: dagster-dbt with
+# dbt-core, the prepared manifest as it is, and the selection made by dbt's own engine.
+WITH_DBT_CORE = """
+import dbt.version
+import dagster_dbt.compat
+assert dagster_dbt.compat.DBT_PYTHON_VERSION is not None
+from dagster_dbt import DagsterDbtTranslatorSettings, dbt_assets
+from pipelines.dbt import Translator
+from pipelines.dbt_command import SQL_SHAPE_TESTS
+from pipelines.dbt_manifest import prepare_manifest
+@dbt_assets(manifest=prepare_manifest(), name="dbt_models", exclude=SQL_SHAPE_TESTS,
+            dagster_dbt_translator=Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)))
+def assets(context): ...
+"""
+
+
+def test_the_dbt_assets_are_those_dbt_core_selects_without_importing_it():
+    """This process builds the dbt assets without importing dbt-core (pipelines/dbt.py):
+    the same assets, dependencies and checks as dagster-dbt builds with dbt-core selecting
+    the nodes (the sql_shape tests left out), and no dbt module loaded."""
+    graphs = []
+    for setup in (WITHOUT_DBT_CORE, WITH_DBT_CORE):
+        result = subprocess.run([sys.executable, "-c", GRAPH_OF_DBT_MODELS.format(setup=setup)], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        graphs.append(json.loads(result.stdout.splitlines()[-1]))
+    without, with_dbt_core = graphs
+    assert without["dbt_imported"] == [] and with_dbt_core["dbt_imported"] == ["dbt", "dbt_common"]
+    assert without["specs"] == with_dbt_core["specs"]
+    assert without["checks"] == with_dbt_core["checks"]
+    assert len(without["checks"]) > 100
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    sql_shape = {node["name"] for node in manifest["nodes"].values()
+                 if "sql_shape" in node.get("tags", []) and node.get("attached_node")}
+    assert len(sql_shape) >= 6 and not sql_shape & {check[1] for check in without["checks"]}
