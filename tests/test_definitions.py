@@ -134,6 +134,16 @@ from pipelines.dbt import dbt_models
 assets = dbt_models()
 """
 
+# pipelines.dbt in a process that imported dbt-core before it (a test session, say):
+# dagster-dbt then has dbt-core and selects from the manifest that dbt_models() filtered.
+AFTER_DBT_CORE = """
+import dbt.version
+from pipelines.dbt import dbt_models
+import dagster_dbt.compat
+assert dagster_dbt.compat.DBT_PYTHON_VERSION is not None
+assets = dbt_models()
+"""
+
 # What dbt_models() was before this process stopped importing dbt-core: dagster-dbt with
 # dbt-core, the prepared manifest as it is, and the selection made by dbt's own engine.
 WITH_DBT_CORE = """
@@ -153,17 +163,18 @@ def assets(context): ...
 def test_the_dbt_assets_are_those_dbt_core_selects_without_importing_it():
     """This process builds the dbt assets without importing dbt-core (pipelines/dbt.py):
     the same assets, dependencies and checks as dagster-dbt builds with dbt-core selecting
-    the nodes (the sql_shape tests left out), and no dbt module loaded."""
+    the nodes (the sql_shape tests left out), and no dbt module loaded; the same again when
+    dbt-core was imported before pipelines.dbt."""
     graphs = []
-    for setup in (WITHOUT_DBT_CORE, WITH_DBT_CORE):
+    for setup in (WITHOUT_DBT_CORE, WITH_DBT_CORE, AFTER_DBT_CORE):
         result = subprocess.run([sys.executable, "-c", GRAPH_OF_DBT_MODELS.format(setup=setup)], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-3000:]
         graphs.append(json.loads(result.stdout.splitlines()[-1]))
-    without, with_dbt_core = graphs
+    without, with_dbt_core, after_dbt_core = graphs
     assert without["dbt_imported"] == [] and with_dbt_core["dbt_imported"] == ["dbt", "dbt_common"]
-    assert without["specs"] == with_dbt_core["specs"]
-    assert without["checks"] == with_dbt_core["checks"]
+    assert without["specs"] == with_dbt_core["specs"] == after_dbt_core["specs"]
+    assert without["checks"] == with_dbt_core["checks"] == after_dbt_core["checks"]
     assert len(without["checks"]) > 100
     manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
     sql_shape = {node["name"] for node in manifest["nodes"].values()
