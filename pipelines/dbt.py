@@ -11,7 +11,8 @@
   not in every refresh.
 - The working warehouse path and DuckDB's memory limit reach dbt's profile as `--vars`
   values, not by changing the environment.
-- This process does not import dbt-core: dagster-dbt imports dbt's adapter and result
+- This process does not import dbt-core (unless `prepare_manifest` must run `dbt parse`
+  for a missing or stale manifest): dagster-dbt imports dbt's adapter and result
   classes when it can (about 2 s, on the refresh's critical path at start-up) only to name
   types and to evaluate selection strings. Imported with dbt-core out of its sight
   (`_import_dagster_dbt`), it takes the path it has for dbt Fusion (no dbt-core in the
