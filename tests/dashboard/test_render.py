@@ -1,5 +1,6 @@
 """The rendered dashboard as files: complete, offline, private, escaped, swapped atomically."""
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -34,6 +35,33 @@ def test_site_is_complete_with_plotly_js_once(rendered):
             assert text.count('<script src="plotly.min.js"') == 1, name
             assert len(text) < 500_000 and "plotly.js v" not in text, f"{name} embeds plotly.js"
             assert text.rstrip().endswith("</html>")
+
+
+def page_figures(text: str) -> list[dict]:
+    """The figures a page draws: the data and layout arguments of each Plotly.newPlot."""
+    decoder, figures = json.JSONDecoder(), []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', text):
+        data, end = decoder.raw_decode(text, call.end())
+        layout, _ = decoder.raw_decode(text, re.compile(r"[\s,]*").match(text, end).end())
+        figures.append({"data": data, "layout": layout})
+    return figures
+
+
+def test_every_figure_is_valid_for_plotly(rendered, rendered_with_quality):
+    """The figures are written as plotly's JSON without validation (figures.py): plotly's
+    own schema checks each of them here, property by property."""
+    import plotly.graph_objects as go
+
+    checked = 0
+    for index in (rendered, rendered_with_quality):
+        for name, text in page_texts(index).items():
+            for figure in page_figures(text):
+                try:
+                    go.Figure(figure)
+                except ValueError as invalid:
+                    pytest.fail(f"{index.parent.name}/{name}: {invalid}")
+                checked += 1
+    assert checked >= 2 * (14 + 14 * 2 + 5)  # sparklines, trends and town bars, a heat map per year
 
 
 def test_pages_reference_nothing_outside_the_folder(rendered):
