@@ -159,7 +159,9 @@ def test_the_worker_warms_up_in_a_scratch_folder_and_leaves_nothing_there(tmp_pa
     idle = dbt_worker.DbtWorker()
     warmed = _warm_up_results(temporary, within=120)
     assert {node.split(".")[-1] for node in warmed if not node.startswith("test.")} == {"towns", "dim_area"}
-    assert len(warmed) > 4 and set(warmed.values()) <= {"success", "pass"}, warmed
+    # their tests too (one column_rules test each)
+    assert len([node for node in warmed if node.startswith("test.")]) >= 2, warmed
+    assert set(warmed.values()) <= {"success", "pass"}, warmed
     idle.process.stdin.close()  # no build after all
     assert idle.process.wait(timeout=60) == 0
     assert list(temporary.iterdir()) == []

@@ -586,21 +586,26 @@ def _i06_with_an_extra_row(columns: str, where: str) -> str:
 @pytest.mark.parametrize(("breach", "selection", "failing_test"), [
     # an official row twice: official rows are one per indicator, period and person
     (f"insert into {_I07} select * from {_I07} where side = 'official' limit 1",
-     "int_indicator__i07", "unique_person_rows_int_indicator__i07"),
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
     # an official row again under another town (one per period and person)
     (f"insert into {_I07} select * replace ('另一镇' as town) from {_I07} where side = 'official' limit 1",
-     "int_indicator__i07", "unique_person_rows_int_indicator__i07"),
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
     # a reported row twice under one town
     (f"insert into {_I07} select * from {_I07} where side = 'reported' limit 1",
-     "int_indicator__i07", "unique_person_rows_int_indicator__i07"),
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
     # a ratio numerator person outside the denominator
     (f"update {_I07} set in_denominator = false where side = 'official' and in_numerator",
-     "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
     # a reported row without the source's town, and a side that is neither
     (f"update {_I07} set town = null where side = 'reported'",
-     "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
     (f"update {_I07} set side = 'other' where side = 'official'",
-     "int_indicator__i07", "indicator_rows_well_formed_int_indicator__i07"),
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
+    # one row of another indicator, one row without a period (the yearly models' column rules)
+    (f"update {_I07} set indicator_code = 'I08' where rowid = (select min(rowid) from {_I07})",
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
+    (f"update {_I07} set period = null where rowid = (select max(rowid) from {_I07})",
+     "int_indicator__i07", "indicator_rows_int_indicator__i07"),
     # a monthly view's official row twice; an official row again under another town (one
     # per period and person); a reported row twice (one per period, town and person): one
     # test, grouped on the hash of person_key
@@ -612,8 +617,9 @@ def _i06_with_an_extra_row(columns: str, where: str) -> str:
      "int_indicator__i06", "unique_person_rows_int_indicator__i06"),
 ])
 def test_the_member_row_tests_catch_each_breach(values, tmp_path, breach, selection, failing_test):
-    """Each rule on the indicators' person-level rows fails its own test (row filters and
-    grouped grain tests per indicator model: no test stacks all fourteen)."""
+    """Each rule on the indicators' person-level rows fails its model's test (a yearly
+    model's rules in one node, indicator_rows; a monthly view's grain in unique_person_rows):
+    no test stacks all fourteen models."""
     db_path = tmp_path / "work.duckdb"
     shutil.copyfile(values["__db__"], db_path)
     con = duckdb.connect(str(db_path))
