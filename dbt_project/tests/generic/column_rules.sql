@@ -13,8 +13,8 @@
       unique_together: [column, ...] (the grain: no two rows share these values, nulls
                                       equal, as in unique_combination_of_columns)
       expressions: [sql, ...]        (true on every row, as in expression_is_true)
-    The last two folded the model's grain and expression tests into this node too (about
-    50 ms of dbt's Python per node at district scale; benchmarks/RESULTS.md). -#}
+    The last two folded the model's grain and expression tests into this node too (36 ms of
+    dbt's node time saved per test at district scale; benchmarks/RESULTS.md). -#}
 {% test column_rules(model, not_null=[], unique=[], accepted_values={}, unique_together=[], expressions=[]) %}
 {{ config(fail_calc='coalesce(sum(failing_rows), 0)') }}
 {%- set rules = [] -%}
