@@ -3,8 +3,8 @@
 A figure is plotly's own JSON form, a dict of `data` (traces) and `layout`, written by
 `plotly.io.to_html` without validation: building them as `plotly.graph_objects` validated
 every property on every assignment and took 0.9 s of the dashboard's 1.0-1.1 s per render,
-at every scale (benchmarks/RESULTS.md). tests/test_dashboard.py validates every figure of a
-rendered dashboard against plotly's schema instead, once.
+at every scale (benchmarks/RESULTS.md). tests/dashboard/test_render.py validates every
+figure of a rendered dashboard against plotly's schema instead.
 
 Every figure is written with include_plotlyjs=False: the pages share one plotly.min.js
 written beside them. A small template of our own replaces plotly's default (which would
