@@ -33,3 +33,16 @@ def demo_refresh_outcome(demo, tmp_path_factory):
 def demo_warehouse(demo_refresh_outcome):
     assert demo_refresh_outcome.status == 0, demo_refresh_outcome.message
     return demo_refresh_outcome.warehouse
+
+
+@pytest.fixture()
+def dagster_home(tmp_path, monkeypatch):
+    """A Dagster instance folder of the test's own, with the project's dagster.yaml."""
+    from pipelines.config import PROJECT_ROOT
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
+    return home

@@ -19,14 +19,7 @@ SUBSIDY_HEADER = ["身份证号", "姓名", "补贴类型", "发放年月", "金
 ID = "11010519491231002X"
 
 
-@pytest.fixture(autouse=True)
-def dagster_home(tmp_path, monkeypatch):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
-    return home
+pytestmark = pytest.mark.usefixtures("dagster_home")  # tests/conftest.py
 
 
 def write_subsidy(landing, name: str, rows: list[list[str]]):

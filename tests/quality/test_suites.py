@@ -62,18 +62,6 @@ def test_make_offline_removes_every_remote_resource(tmp_path):
     assert '<a href="https://greatexpectations.io">' in text and "../../static/images/logo-long.png" in text
 
 
-@pytest.fixture()
-def dagster_home(tmp_path, monkeypatch):
-    from pipelines.config import PROJECT_ROOT
-
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
-    return home
-
-
 def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
