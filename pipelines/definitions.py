@@ -14,7 +14,7 @@ from functools import cache
 import dagster as dg
 
 from pipelines.automation import landing_sensor, monthly_schedule
-from pipelines.dashboard.assets import dashboard_asset
+from pipelines.dashboard.assets import ANALYTICS_KEY, dashboard_asset
 from pipelines.dbt import dbt_models, model_key
 from pipelines.ingest.assets import ingest_assets
 from pipelines.quality.checks import DATA_DOCS_KEY, quality_asset
@@ -27,7 +27,7 @@ PUBLISHED_MARTS = ("indicator_values", "dim_indicator", "dim_area", "fct_indicat
 @cache
 def publish_asset() -> dg.AssetsDefinition:
     @dg.asset(
-        key=dg.AssetKey(["published", "analytics"]),
+        key=ANALYTICS_KEY,
         # the quality suites first: a failed blocking suite stops publishing
         deps=[*(model_key(name) for name in PUBLISHED_MARTS), DATA_DOCS_KEY],
         group_name="published",

@@ -5,6 +5,12 @@ with pseudonymous keys, data-quality findings) and a publish_version table; neve
 staging or intermediate layers. The swap is one `os.replace`, so a reader that opened the
 old file keeps reading it, a new reader gets the complete new one, and nobody sees a
 half-built file or a lock (interface.md).
+
+In a refresh the new file is built while the quality suites run (`start_building`: they and
+the build only read the working warehouse, and the suites are mostly Python on one core while
+DuckDB copies on the other); `publish` then checks and swaps it, or builds it itself when none
+was started or the working warehouse changed since. When a suite blocks, `discard_building`
+stops the build and removes its file: nothing is swapped.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import contextlib
 import datetime as dt
 import errno
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,9 +73,14 @@ def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = N
     Whatever stops it, the published file is untouched and the half-built one is removed (on a
     full disk it would only take the room the operator is about to make)."""
     warehouse = Path(warehouse)
+    ahead = _take_build(work_db, warehouse)
     try:
-        remove_leftovers(warehouse)
-        published = _build_and_swap(work_db, warehouse, refreshed_at)
+        if ahead is None:
+            remove_leftovers(warehouse)
+            version, counts = _build(work_db, building_path(warehouse), refreshed_at)
+        else:
+            version, counts = ahead.outcome()
+        published = _check_and_swap(warehouse, version, counts)
     except Exception as error:
         with contextlib.suppress(OSError):
             remove_leftovers(warehouse)
@@ -84,13 +96,98 @@ def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = N
     return published
 
 
-def _build_and_swap(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None) -> Published:
-    target = building_path(warehouse)
-    version = uuid.uuid4().hex[:12]
+class _BuildAhead:
+    """The new published file, built in a thread from the working warehouse as it was."""
+
+    def __init__(self, work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None):
+        self.work_db, self.warehouse = Path(work_db), Path(warehouse)
+        self.stamp = _stamp(self.work_db)
+        self.version = uuid.uuid4().hex[:12]
+        self.refreshed_at = refreshed_at
+        self.connection: duckdb.DuckDBPyConnection | None = None
+        self.counts: dict[str, int] | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="publish-build", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            _, self.counts = _build(self.work_db, building_path(self.warehouse), self.refreshed_at,
+                                    version=self.version, opened=self._opened)
+        except BaseException as error:  # noqa: BLE001 - handed to whoever takes the build
+            self.error = error
+
+    def _opened(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def stop(self) -> None:
+        """Interrupt the copy (when a suite blocked) until the thread ends: an interrupt stops
+        the running statement only, and the thread may be between two."""
+        while self.thread.is_alive():
+            if self.connection is not None:
+                with contextlib.suppress(Exception):
+                    self.connection.interrupt()
+            self.thread.join(0.05)
+
+    def outcome(self) -> tuple[str, dict[str, int]]:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.version, self.counts
+
+
+_builds_ahead: dict[Path, _BuildAhead] = {}  # warehouse folder -> the build started for it
+
+
+def start_building(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = None) -> str:
+    """Start building the new published file in a thread; `publish` takes it. Returns the
+    version it will have. Only for a caller that publishes next or calls `discard_building`."""
+    discard_building(warehouse)
+    remove_leftovers(Path(warehouse))
+    ahead = _BuildAhead(work_db, warehouse, refreshed_at)
+    _builds_ahead[Path(warehouse).resolve()] = ahead
+    ahead.thread.start()
+    return ahead.version
+
+
+def discard_building(warehouse: Path) -> None:
+    """Stop a build started ahead and remove its file: nothing is published from it."""
+    ahead = _builds_ahead.pop(Path(warehouse).resolve(), None)
+    if ahead is not None:
+        ahead.stop()
+        remove_leftovers(Path(warehouse))
+
+
+def _take_build(work_db: Path, warehouse: Path) -> _BuildAhead | None:
+    """The build started ahead for this warehouse, if it read the working warehouse as it is now."""
+    ahead = _builds_ahead.pop(Path(warehouse).resolve(), None)
+    if ahead is None:
+        return None
+    ahead.thread.join()
+    if ahead.work_db.resolve() == Path(work_db).resolve() and ahead.stamp == _stamp(Path(work_db)):
+        return ahead
+    remove_leftovers(Path(warehouse))  # built from what the working warehouse no longer is
+    return None
+
+
+def _stamp(work_db: Path) -> tuple:
+    """What changes when anything writes the working warehouse (the file or its log)."""
+    stamps = []
+    for path in (work_db, Path(str(work_db) + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            status = path.stat()
+            stamps.append((path.name, status.st_ino, status.st_size, status.st_mtime_ns))
+    return tuple(stamps)
+
+
+def _build(work_db: Path, target: Path, refreshed_at: dt.datetime | None, version: str | None = None,
+           opened=lambda connection: None) -> tuple[str, dict[str, int]]:
+    """The new published file at `target`: (its version, rows per table)."""
+    version = version or uuid.uuid4().hex[:12]
     refreshed_at = refreshed_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     con = duckdb.connect(str(target))
     try:
+        opened(con)
         con.execute(f"ATTACH '{work_db}' AS work (READ_ONLY)")
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'work' AND schema_name = ? "
@@ -116,7 +213,11 @@ def _build_and_swap(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | 
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    return version, counts
 
+
+def _check_and_swap(warehouse: Path, version: str, counts: dict[str, int]) -> Published:
+    target = building_path(warehouse)
     verify(target, counts)
     fsync(target)
     os.replace(target, published_path(warehouse))

@@ -33,6 +33,17 @@ def _table_key(spec) -> dg.AssetKey:
     return raw_key(spec.raw_asset)
 
 
+def _publishes_next(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run publishes after the suites: only then is the published file built
+    during them (a run of the suites alone must not leave one behind)."""
+    from pipelines.dashboard.assets import ANALYTICS_KEY
+
+    steps = context.run.step_keys_to_execute
+    if steps is None:  # every step of the job
+        return ANALYTICS_KEY in context.job_def.asset_layer.asset_graph.get_all_asset_keys()
+    return ANALYTICS_KEY.to_python_identifier() in steps
+
+
 @cache
 def quality_asset() -> dg.AssetsDefinition:
     specs = suite_specs()
@@ -52,9 +63,19 @@ def quality_asset() -> dg.AssetsDefinition:
                     " The data-quality suites (Great Expectations) and their offline Data Docs.",
     )
     def data_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        from pipelines.publish import discard_building, start_building
         from pipelines.quality.run import run_suites
 
-        report = run_suites(warehouse.work_db(), warehouse.warehouse(), log=context.log.info)
+        # The published file is built meanwhile (publish.py); it is swapped in only after the
+        # suites passed, by the publish step.
+        if _publishes_next(context):
+            version = start_building(warehouse.work_db(), warehouse.warehouse())
+            context.log.info(f"building analytics.duckdb version {version} while the suites run")
+        try:
+            report = run_suites(warehouse.work_db(), warehouse.warehouse(), log=context.log.info)
+        except BaseException:
+            discard_building(warehouse.warehouse())
+            raise
         results = []
         for outcome in report.suites:
             blocked, warned = outcome.blocking_failures, outcome.warnings
@@ -81,6 +102,7 @@ def quality_asset() -> dg.AssetsDefinition:
         context.log.info(f"Data Docs: {report.docs_index} ({report.seconds} s)")
         if report.blocking_failures:
             # record every suite's result, then fail the step: publishing does not run
+            discard_building(warehouse.warehouse())
             yield from results
             raise dg.Failure(description=report.block_message(),
                              metadata={"data_docs": dg.MetadataValue.path(str(report.docs_index))})

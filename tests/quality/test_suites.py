@@ -103,6 +103,8 @@ def test_a_failed_block_expectation_stops_publishing(demo, demo_warehouse, tmp_p
     assert '"person_id": 987654' in message and '"source_row": 2' in message
     assert "published__analytics" not in {e.step_key for e in result.all_events if e.is_step_success}
     assert sha256(warehouse / "analytics.duckdb") == before
+    # the new file built while the suites ran (publish.py) was stopped and removed
+    assert not [p.name for p in warehouse.iterdir() if p.name.startswith("analytics.duckdb.")]
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not evaluations["gx_raw__registry"].passed
     assert evaluations["gx_raw__registry"].severity == dg.AssetCheckSeverity.ERROR
