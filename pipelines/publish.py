@@ -99,11 +99,10 @@ def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = N
 class _BuildAhead:
     """The new published file, built in a thread from the working warehouse as it was."""
 
-    def __init__(self, work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None):
+    def __init__(self, work_db: Path, warehouse: Path):
         self.work_db, self.warehouse = Path(work_db), Path(warehouse)
         self.stamp = _stamp(self.work_db)
         self.version = uuid.uuid4().hex[:12]
-        self.refreshed_at = refreshed_at
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.counts: dict[str, int] | None = None
         self.error: BaseException | None = None
@@ -111,7 +110,7 @@ class _BuildAhead:
 
     def _run(self) -> None:
         try:
-            _, self.counts = _build(self.work_db, building_path(self.warehouse), self.refreshed_at,
+            _, self.counts = _build(self.work_db, building_path(self.warehouse), None,
                                     version=self.version, opened=self._opened)
         except BaseException as error:  # noqa: BLE001 - handed to whoever takes the build
             self.error = error
@@ -138,12 +137,13 @@ class _BuildAhead:
 _builds_ahead: dict[Path, _BuildAhead] = {}  # warehouse folder -> the build started for it
 
 
-def start_building(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = None) -> str:
+def start_building(work_db: Path, warehouse: Path) -> str:
     """Start building the new published file in a thread; `publish` takes it. Returns the
-    version it will have. Only for a caller that publishes next or calls `discard_building`."""
+    version it will have; its published_at is now. Only for a caller that publishes next or
+    calls `discard_building`."""
     discard_building(warehouse)
     remove_leftovers(Path(warehouse))
-    ahead = _BuildAhead(work_db, warehouse, refreshed_at)
+    ahead = _BuildAhead(work_db, warehouse)
     _builds_ahead[Path(warehouse).resolve()] = ahead
     ahead.thread.start()
     return ahead.version
