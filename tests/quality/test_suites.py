@@ -150,3 +150,26 @@ def test_suite_frames_hold_text_with_64_bit_offsets_and_persons_as_numbers(demo_
     assert str(frame.dtypes["subsidy_type"]) == "large_string[pyarrow]"
     assert str(frame.dtypes["person_id"]) == "int32[pyarrow]" and "person_key" not in frame.columns
     assert frame["person_id"].notna().all()
+
+
+def test_the_suites_frames_are_not_fingerprinted_by_gx():
+    """run.skip_frame_fingerprints: GX's pandas engine gives a frame's batch no
+    `pandas_data_fingerprint` (a hash of every row) once it has run; it did before."""
+    import pandas as pd
+    from great_expectations.core.batch_spec import RuntimeDataBatchSpec
+    from great_expectations.execution_engine import PandasExecutionEngine
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    from pipelines.quality.run import skip_frame_fingerprints
+
+    def markers():
+        frame = pd.DataFrame({"person_id": range(1000), "town": ["岳林街道"] * 1000})
+        return PandasExecutionEngine().get_batch_data_and_markers(RuntimeDataBatchSpec(batch_data=frame))[1]
+
+    threshold = pandas_execution_engine.HASH_THRESHOLD
+    try:
+        assert "pandas_data_fingerprint" in markers()  # GX's own behaviour
+        skip_frame_fingerprints()
+        assert "pandas_data_fingerprint" not in markers()
+    finally:
+        pandas_execution_engine.HASH_THRESHOLD = threshold
