@@ -166,7 +166,7 @@ def kill_group(process: subprocess.Popen) -> None:
 # ---------------------------------------------------------------- a full disk, then four kills
 
 FILE_SIZE_LIMIT = 1 << 20  # bytes: the small district's working warehouse is ~20 MB, the dashboard ~5 MB
-KILL_POINTS = ("ingestion", "dbt", "quality", "publish")
+KILL_POINTS = ("ingestion", "dbt", "publish", "quality")  # in the order a refresh reaches them
 DBT_NODES = 20  # dbt nodes (seeds, models, tests) done before the kill, of about 125
 NODE_LINE = re.compile(r"^\d+ of \d+ ", re.M)
 

@@ -5,8 +5,9 @@ refresh nobody interrupted (README, Operations: "After a failed refresh").
 `dpf refresh` runs as a child process in its own session and is killed with SIGKILL, as a
 process group, at four points found from outside, by what each stage leaves in the warehouse
 folder while it runs (conftest.IN_STAGE): ingestion's scratch folder `.ingest-*`, dbt's node
-lines in the run's log under logs/, the Data Docs being built in `.quality.building`, the new
-database being built in `analytics.duckdb.building`. The runs follow one another on one
+lines in the run's log under logs/, the new database being built in `analytics.duckdb.building`
+(from the start of the quality suites: publishing builds it while they run), the Data Docs
+being built in `.quality.building` (at the end of the suites). The runs follow one another on one
 warehouse (the `abused` fixture: after a run that ran out of disk), so each also starts from
 the leftovers of the one before and must get further than it did.
 """
@@ -21,7 +22,7 @@ import pytest
 
 from pipelines.dashboard.render import LINK_NAME, render_dashboard
 
-KILL_POINTS = ("ingestion", "dbt", "quality", "publish")
+KILL_POINTS = ("ingestion", "dbt", "publish", "quality")  # in the order a refresh reaches them
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
