@@ -19,7 +19,9 @@ For each scale (district 14,608 holders, city 150,000, province 1,000,000):
      compared by rows per second;
    - dbt: the compiled SQL of every dbt model (and every data test) of the run, executed in
      dependency order in one DuckDB process over a copy of the same raw and seed tables;
-   - publish: one `CREATE TABLE AS` per mart into a new file in one DuckDB process.
+   - publish: one `CREATE TABLE AS` per mart into a new file in one DuckDB process;
+     compared with the refresh's copy of the marts (which runs during the quality step:
+     `publish_copy_seconds`) plus its publish step.
 4. Results go to benchmarks/results/<scale>.json, and the tables between the harness
    markers of benchmarks/RESULTS.md are rewritten from every results file.
 """
@@ -79,7 +81,8 @@ imported = time.time()
 outcome = refresh(sys.argv[1], sys.argv[2], log=lambda _: None)
 with open(sys.argv[3], "w") as report:
     json.dump({"started": started, "imported": imported, "finished": time.time(), "status": outcome.status,
-               "message": outcome.message, "spans": outcome.stage_spans}, report)
+               "message": outcome.message, "spans": outcome.stage_spans,
+               "publish_copy_seconds": outcome.publish_copy_seconds}, report)
 from pipelines.process_exit import exit_now
 exit_now(0)  # as `dpf refresh` ends
 """
@@ -134,7 +137,8 @@ def timed_refresh(landing: Path, warehouse: Path) -> dict:
         inside = [kb for t, kb in samples if start <= t <= end]
         stages[name] = {"seconds": round(end - start, 2), "peak_mb": round(max(inside, default=0) / 1024)}
     return {"seconds": round(ended - spawned, 2), "peak_mb": round(max((kb for _, kb in samples), default=0) / 1024),
-            "imports_seconds": round(result["imported"] - result["started"], 2), "stages": stages}
+            "imports_seconds": round(result["imported"] - result["started"], 2), "stages": stages,
+            "publish_copy_seconds": result.get("publish_copy_seconds")}
 
 
 def warehouse_volume(warehouse: Path) -> dict:
@@ -332,7 +336,7 @@ def markdown() -> str:
                          f"{label}: **{run['seconds']:.1f} s** | {cells} | {run['peak_mb']:,} MB |")
     lines += ["", "Floors (the same work done by DuckDB alone, same run, same machine) and ratios:", "",
               "| scale | ingest: pipeline rows/s | DuckDB read_csv rows/s (UTF-8 CSVs) | ratio | dbt: pipeline | "
-              "compiled SQL in one DuckDB | ratio | publish: pipeline | DuckDB copy | ratio |",
+              "compiled SQL in one DuckDB | ratio | publish: pipeline (copy + step) | DuckDB copy | ratio |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         f = r.get("floors") or {}
@@ -347,12 +351,16 @@ def markdown() -> str:
         rows = sum(r["volume"]["raw_rows"].get(t, 0) for t in ("registry_rows", "subsidy_rows", "employment_rows",
                                                               "survey_rows", "quarantine_rows"))
         pipeline_rate = rows / st["ingest"]["seconds"]
+        # The new file is copied during the quality step (publish.py): its copy time plus the
+        # publish step (waiting for the copy if need be, checking, swapping), an upper bound.
+        copy = r["full"].get("publish_copy_seconds") or 0.0
+        published = copy + st["publish"]["seconds"]
         lines.append(
             f"| {r['scale']} | {pipeline_rate:,.0f} | {f['ingest']['rows_per_second']:,} | "
             f"{f['ingest']['rows_per_second'] / pipeline_rate:.1f}x | {st['dbt']['seconds']:.1f} s | "
             f"{f['dbt']['seconds']:.1f} s ({f['dbt']['models']} models, {f['dbt']['tests']} tests) | "
-            f"{st['dbt']['seconds'] / f['dbt']['seconds']:.1f}x | {st['publish']['seconds']:.1f} s | "
-            f"{f['publish']['seconds']:.1f} s | {st['publish']['seconds'] / max(f['publish']['seconds'], 0.01):.1f}x |")
+            f"{st['dbt']['seconds'] / f['dbt']['seconds']:.1f}x | {copy:.1f} + {st['publish']['seconds']:.1f} s | "
+            f"{f['publish']['seconds']:.1f} s | {published / max(f['publish']['seconds'], 0.01):.1f}x |")
     return "\n".join(lines)
 
 

@@ -41,7 +41,7 @@ def publish_asset() -> dg.AssetsDefinition:
         published = publish(warehouse.work_db(), warehouse.warehouse())
         context.log.info(f"published {published.path} version {published.version}")
         return dg.MaterializeResult(metadata={
-            "path": str(published.path), "version": published.version,
+            "path": str(published.path), "version": published.version, "copy_seconds": published.copy_seconds,
             **{f"rows.{name}": rows for name, rows in published.tables.items()},
         })
 

@@ -20,6 +20,7 @@ import datetime as dt
 import errno
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ class Published:
     path: Path
     version: str
     tables: dict[str, int]  # table -> rows
+    copy_seconds: float = 0.0  # building the new file (during the quality suites, in a refresh)
 
 
 def published_path(warehouse: Path) -> Path:
@@ -77,10 +79,10 @@ def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = N
     try:
         if ahead is None:
             remove_leftovers(warehouse)
-            version, counts = _build(work_db, building_path(warehouse), refreshed_at)
+            built = _build(work_db, building_path(warehouse), refreshed_at)
         else:
-            version, counts = ahead.outcome()
-        published = _check_and_swap(warehouse, version, counts)
+            built = ahead.outcome()
+        published = _check_and_swap(warehouse, built)
     except Exception as error:
         with contextlib.suppress(OSError):
             remove_leftovers(warehouse)
@@ -104,14 +106,14 @@ class _BuildAhead:
         self.stamp = _stamp(self.work_db)
         self.version = uuid.uuid4().hex[:12]
         self.connection: duckdb.DuckDBPyConnection | None = None
-        self.counts: dict[str, int] | None = None
+        self.built: _Built | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="publish-build", daemon=True)
 
     def _run(self) -> None:
         try:
-            _, self.counts = _build(self.work_db, building_path(self.warehouse), None,
-                                    version=self.version, opened=self._opened)
+            self.built = _build(self.work_db, building_path(self.warehouse), None,
+                                version=self.version, opened=self._opened)
         except BaseException as error:  # noqa: BLE001 - handed to whoever takes the build
             self.error = error
 
@@ -127,11 +129,11 @@ class _BuildAhead:
                     self.connection.interrupt()
             self.thread.join(0.05)
 
-    def outcome(self) -> tuple[str, dict[str, int]]:
+    def outcome(self) -> _Built:
         self.thread.join()
         if self.error is not None:
             raise self.error
-        return self.version, self.counts
+        return self.built
 
 
 _builds_ahead: dict[Path, _BuildAhead] = {}  # warehouse folder -> the build started for it
@@ -179,9 +181,19 @@ def _stamp(work_db: Path) -> tuple:
     return tuple(stamps)
 
 
+@dataclass(frozen=True)
+class _Built:
+    """A new published file, built and checkpointed, not yet verified or swapped in."""
+
+    version: str
+    counts: dict[str, int]  # table -> rows
+    seconds: float
+
+
 def _build(work_db: Path, target: Path, refreshed_at: dt.datetime | None, version: str | None = None,
-           opened=lambda connection: None) -> tuple[str, dict[str, int]]:
-    """The new published file at `target`: (its version, rows per table)."""
+           opened=lambda connection: None) -> _Built:
+    """The new published file at `target`."""
+    started = time.perf_counter()
     version = version or uuid.uuid4().hex[:12]
     refreshed_at = refreshed_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -213,15 +225,15 @@ def _build(work_db: Path, target: Path, refreshed_at: dt.datetime | None, versio
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return version, counts
+    return _Built(version, counts, round(time.perf_counter() - started, 2))
 
 
-def _check_and_swap(warehouse: Path, version: str, counts: dict[str, int]) -> Published:
+def _check_and_swap(warehouse: Path, built: _Built) -> Published:
     target = building_path(warehouse)
-    verify(target, counts)
+    verify(target, built.counts)
     fsync(target)
     os.replace(target, published_path(warehouse))
-    return Published(published_path(warehouse), version, counts)
+    return Published(published_path(warehouse), built.version, built.counts, built.seconds)
 
 
 def verify(path: Path, counts: dict[str, int]) -> None:
