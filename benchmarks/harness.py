@@ -20,8 +20,9 @@ For each scale (district 14,608 holders, city 150,000, province 1,000,000):
    - dbt: the compiled SQL of every dbt model (and every data test) of the run, executed in
      dependency order in one DuckDB process over a copy of the same raw and seed tables;
    - publish: one `CREATE TABLE AS` per mart into a new file in one DuckDB process;
-     compared with the refresh's copy of the marts (which runs during the quality step:
-     `publish_copy_seconds`) plus its publish step.
+     compared with the refresh's copy of the marts (which runs during the quality step,
+     sharing the cores with the suites: `publish_copy_seconds`) plus the publish step's
+     check and swap (the step without the time it waited for the copy).
 4. Results go to benchmarks/results/<scale>.json, and the tables between the harness
    markers of benchmarks/RESULTS.md are rewritten from every results file.
 """
@@ -336,7 +337,7 @@ def markdown() -> str:
                          f"{label}: **{run['seconds']:.1f} s** | {cells} | {run['peak_mb']:,} MB |")
     lines += ["", "Floors (the same work done by DuckDB alone, same run, same machine) and ratios:", "",
               "| scale | ingest: pipeline rows/s | DuckDB read_csv rows/s (UTF-8 CSVs) | ratio | dbt: pipeline | "
-              "compiled SQL in one DuckDB | ratio | publish: pipeline (copy + step) | DuckDB copy | ratio |",
+              "compiled SQL in one DuckDB | ratio | publish: pipeline (copy during quality + check and swap) | DuckDB copy | ratio |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         f = r.get("floors") or {}
@@ -351,15 +352,18 @@ def markdown() -> str:
         rows = sum(r["volume"]["raw_rows"].get(t, 0) for t in ("registry_rows", "subsidy_rows", "employment_rows",
                                                               "survey_rows", "quarantine_rows"))
         pipeline_rate = rows / st["ingest"]["seconds"]
-        # The new file is copied during the quality step (publish.py): its copy time plus the
-        # publish step (waiting for the copy if need be, checking, swapping), an upper bound.
+        # The new file is copied during the quality step, from its start (publish.py); the
+        # publish step waits for the copy if it is still running, then checks and swaps. The
+        # pipeline's publishing: the copy, plus the step without its wait.
         copy = r["full"].get("publish_copy_seconds") or 0.0
-        published = copy + st["publish"]["seconds"]
+        step = st["publish"]["seconds"]
+        check_and_swap = step - min(max(0.0, copy - st["quality"]["seconds"]), step)
+        published = copy + check_and_swap
         lines.append(
             f"| {r['scale']} | {pipeline_rate:,.0f} | {f['ingest']['rows_per_second']:,} | "
             f"{f['ingest']['rows_per_second'] / pipeline_rate:.1f}x | {st['dbt']['seconds']:.1f} s | "
             f"{f['dbt']['seconds']:.1f} s ({f['dbt']['models']} models, {f['dbt']['tests']} tests) | "
-            f"{st['dbt']['seconds'] / f['dbt']['seconds']:.1f}x | {copy:.1f} + {st['publish']['seconds']:.1f} s | "
+            f"{st['dbt']['seconds'] / f['dbt']['seconds']:.1f}x | {copy:.1f} + {check_and_swap:.1f} s | "
             f"{f['publish']['seconds']:.1f} s | {published / max(f['publish']['seconds'], 0.01):.1f}x |")
     return "\n".join(lines)
 
