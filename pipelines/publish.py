@@ -75,8 +75,8 @@ def publish(work_db: Path, warehouse: Path, refreshed_at: dt.datetime | None = N
     Whatever stops it, the published file is untouched and the half-built one is removed (on a
     full disk it would only take the room the operator is about to make)."""
     warehouse = Path(warehouse)
-    ahead = _take_build(work_db, warehouse)
     try:
+        ahead = _take_build(work_db, warehouse)
         if ahead is None:
             remove_leftovers(warehouse)
             built = _build(work_db, building_path(warehouse), refreshed_at)
