@@ -154,7 +154,8 @@ def test_suite_frames_hold_text_with_64_bit_offsets_and_persons_as_numbers(demo_
 
 def test_the_suites_frames_are_not_fingerprinted_by_gx():
     """run.skip_frame_fingerprints: GX's pandas engine gives a frame's batch no
-    `pandas_data_fingerprint` (a hash of every row) once it has run; it did before."""
+    `pandas_data_fingerprint` (a hash of every row) once it has run; it did before. Were the
+    threshold renamed in GX, the frame would still be hashed and the test fail."""
     import pandas as pd
     from great_expectations.core.batch_spec import RuntimeDataBatchSpec
     from great_expectations.execution_engine import PandasExecutionEngine
@@ -166,8 +167,9 @@ def test_the_suites_frames_are_not_fingerprinted_by_gx():
         frame = pd.DataFrame({"person_id": range(1000), "town": ["岳林街道"] * 1000})
         return PandasExecutionEngine().get_batch_data_and_markers(RuntimeDataBatchSpec(batch_data=frame))[1]
 
-    threshold = pandas_execution_engine.HASH_THRESHOLD
+    threshold = pandas_execution_engine.HASH_THRESHOLD  # 0 when the suites have run in this session
     try:
+        pandas_execution_engine.HASH_THRESHOLD = float("inf")
         assert "pandas_data_fingerprint" in markers()  # GX's own behaviour
         skip_frame_fingerprints()
         assert "pandas_data_fingerprint" not in markers()
