@@ -207,8 +207,8 @@ def run_suites(work_db: Path, warehouse: Path, specs: tuple[SuiteSpec, ...] | No
 
 def skip_frame_fingerprints() -> None:
     """GX's pandas engine hashes every row of each frame under 1 GB for a batch marker,
-    `pandas_data_fingerprint`, that no result, Data Docs page or message of ours shows: a
-    third of the suites' time at city scale (benchmarks/RESULTS.md). Its size threshold is
+    `pandas_data_fingerprint`, that no result, Data Docs page or message of ours shows: 1.4-1.6
+    s of the suites' 4.3-5.2 s at city scale (benchmarks/RESULTS.md). Its size threshold is
     set to 0, so no frame is hashed (tests/quality/test_suites.py checks that GX still
     reads it)."""
     from great_expectations.execution_engine import pandas_execution_engine
