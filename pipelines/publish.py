@@ -160,14 +160,14 @@ def discard_building(warehouse: Path) -> None:
 
 
 def _take_build(work_db: Path, warehouse: Path) -> _BuildAhead | None:
-    """The build started ahead for this warehouse, if it read the working warehouse as it is now."""
+    """The build started ahead for this warehouse, if it read the working warehouse as it is now
+    (else its file is left to the caller, who removes it before building again)."""
     ahead = _builds_ahead.pop(Path(warehouse).resolve(), None)
     if ahead is None:
         return None
     ahead.thread.join()
     if ahead.work_db.resolve() == Path(work_db).resolve() and ahead.stamp == _stamp(Path(work_db)):
         return ahead
-    remove_leftovers(Path(warehouse))  # built from what the working warehouse no longer is
     return None
 
 
