@@ -33,10 +33,10 @@ def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def rows(database, table: str, prefix: str = "") -> list[tuple]:
+def rows(database, table: str) -> list[tuple]:
     con = duckdb.connect(str(database), read_only=True)
     try:
-        return con.execute(f"select * from {prefix}marts.{table} order by all").fetchall()
+        return con.execute(f"select * from marts.{table} order by all").fetchall()
     finally:
         con.close()
 
