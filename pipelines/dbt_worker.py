@@ -43,6 +43,7 @@ RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult
 STDERR_TAIL_LINES = 5  # of a worker that dies, in the step's failure message
 WARM_UP_PREFIX = "dpf-dbt-warm-up-"  # its scratch folder, in the system's temporary folder
 _scratch: Path | None = None  # this worker's, once made
+_warming_up = False  # while the warm-up's build writes into it
 
 
 # ---------------------------------------------------------------- the worker process
@@ -52,9 +53,33 @@ def _watch_parent(parent: int) -> None:
     it frees the working warehouse for the next refresh within a fraction of a second."""
     while os.getppid() == parent:
         time.sleep(0.2)
-    if _scratch is not None:
+    if _scratch is not None and _warming_up:
+        _remove_once_ended(_scratch)
+    elif _scratch is not None:
         shutil.rmtree(_scratch, ignore_errors=True)
     os._exit(1)
+
+
+def _remove_once_ended(folder: Path) -> None:
+    """Remove the warm-up's folder after this process has ended. The warm-up may still be
+    writing into it from the main thread (dbt makes the folders it writes to again), so a
+    removal from here could leave files behind: a process forked for the purpose waits for
+    this one to end, then removes it. Without a fork (no memory for one), remove it now.
+    Only during the warm-up: a worker in the build proper is not forked with its memory and
+    its handle on the working warehouse."""
+    worker = os.getpid()
+    try:
+        cleaner = os.fork()
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    if cleaner == 0:
+        try:
+            while os.getppid() == worker:
+                time.sleep(0.01)
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os._exit(0)
 
 
 def _without_traceback(text: str) -> str:
@@ -118,10 +143,10 @@ def _warm_up(dbt_runner, manifest) -> None:
     took 1-2 s less after this one (benchmarks/RESULTS.md). Whatever happens here stays
     here: its output is not the build's and the build runs anyway.
 
-    The folder (about 2 MB) goes when the worker ends: at its exit, or when its parent is
-    gone (`_watch_parent`). A worker killed outright leaves it; the next warm-up removes the
-    folders of workers that are no longer running (their pid is in the name)."""
-    global _scratch
+    The folder (about 2 MB) goes when the worker ends: at its exit, or (just after it) when
+    its parent is gone (`_watch_parent`). A worker killed outright leaves it; the next warm-up
+    removes the folders of workers that are no longer running (their pid is in the name)."""
+    global _scratch, _warming_up
     from pipelines.dbt_command import build_arguments
 
     try:
@@ -130,10 +155,13 @@ def _warm_up(dbt_runner, manifest) -> None:
         # Registered before dbt-duckdb's own exit handler (its module loads in the build
         # below), so it runs after it: the scratch database is closed before its folder goes.
         atexit.register(shutil.rmtree, _scratch, True)
+        _warming_up = True
         dbt_runner(manifest=manifest, callbacks=[]).invoke(build_arguments(
             _scratch / "work.duckdb", _scratch / "target", ["--select", "towns", "dim_area"], "cautious"))
     except Exception:  # noqa: BLE001  (no temporary folder, say: the build proper reports its own errors)
         pass
+    finally:
+        _warming_up = False
 
 
 def _remove_scratch_of_ended_workers() -> None:

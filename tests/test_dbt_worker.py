@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines import dbt_worker
 from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT
@@ -205,23 +206,42 @@ def test_a_warm_up_removes_the_scratch_folders_of_ended_workers(tmp_path, monkey
     assert [folder.name for folder in temporary.iterdir()] == [in_use.name]
 
 
-def test_a_worker_whose_parent_is_killed_during_its_warm_up_removes_its_scratch_folder(tmp_path):
+@pytest.mark.parametrize("after", [0.0, 1.4, 1.7, 2.0, 2.4, "the warm-up"])
+def test_a_worker_whose_parent_is_killed_removes_its_scratch_folder(tmp_path, after):
+    """Killed at several moments of the warm-up (seconds after its folder appears) and in the
+    long query it runs after it: dbt, still writing into the folder from the worker's
+    main thread, made files again behind a removal done from its watcher (CI, once)."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    code = ("import time\nfrom pipelines import dbt_worker\n"
-            "worker = dbt_worker.DbtWorker()\nprint(worker.process.pid, flush=True)\ntime.sleep(600)\n")
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
-                              env={**os.environ, "TMPDIR": str(temporary)})
+    arguments = ["show", "--inline", "select count(*) from range(100000000000) t(i) where i % 7 = 3",  # minutes
+                 "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
+                 "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
+                 "--vars", json.dumps({"work_db": str(tmp_path / "work.duckdb")})]
+    code = ("import json, sys, time\nfrom pipelines import dbt_worker\n"
+            "worker = dbt_worker.DbtWorker()\n"
+            "worker.process.stdin.write(json.dumps(json.loads(sys.argv[1])) + '\\n')\n"
+            "worker.process.stdin.flush()\n"
+            "print(worker.process.pid, flush=True)\ntime.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code, json.dumps(arguments)], stdout=subprocess.PIPE, text=True,
+                              cwd=PROJECT_ROOT, env={**os.environ, "TMPDIR": str(temporary)})
     try:
         worker_pid = int(parent.stdout.readline())
         deadline = time.monotonic() + 120
         while not list(temporary.glob(f"{dbt_worker.WARM_UP_PREFIX}{worker_pid}-*")):
             assert time.monotonic() < deadline, "no warm-up folder"
             time.sleep(0.05)
+        if after == "the warm-up":
+            _warm_up_results(temporary, within=120)
+            time.sleep(1)  # its build has returned: the worker runs the query
+        else:
+            time.sleep(after)
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         assert _gone(worker_pid, within=1.5)
-        assert list(temporary.iterdir()) == []
+        deadline = time.monotonic() + 2
+        while list(temporary.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [str(path.relative_to(temporary)) for path in temporary.rglob("*")] == []
     finally:
         if parent.poll() is None:
             parent.kill()
