@@ -138,7 +138,9 @@ def read_frame(con: duckdb.DuckDBPyConnection, spec: SuiteSpec):
 def run_suites(work_db: Path, warehouse: Path, specs: tuple[SuiteSpec, ...] | None = None,
                log=lambda message: None) -> QualityReport:
     started = time.perf_counter()
-    import great_expectations as gx
+    from pipelines.quality.gx_import import import_great_expectations
+
+    gx = import_great_expectations()
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     skip_frame_fingerprints()
