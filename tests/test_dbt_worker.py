@@ -87,20 +87,29 @@ def test_a_worker_whose_output_cannot_be_copied_still_finishes(tmp_path, monkeyp
     assert messages == [{"done": True}]
 
 
+def _dbt_arguments(tmp_path: Path, *command: str) -> list[str]:
+    return [*command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
+            "--vars", json.dumps({"work_db": str(tmp_path / "work.duckdb")})]
+
+
+def _parent_of_a_worker(arguments: list[str], env: dict | None = None) -> subprocess.Popen:
+    """A process that starts a worker, hands it one build (`arguments`) and sleeps; its first
+    line of output is the worker's pid."""
+    code = ("import json, sys, time\nfrom pipelines import dbt_worker\n"
+            "worker = dbt_worker.DbtWorker()\n"
+            "worker.process.stdin.write(json.dumps(json.loads(sys.argv[1])) + '\\n')\n"
+            "worker.process.stdin.flush()\n"
+            "print(worker.process.pid, flush=True)\ntime.sleep(600)\n")
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(arguments)], stdout=subprocess.PIPE, text=True,
+                            cwd=PROJECT_ROOT, env=env)
+
+
 def test_the_worker_ends_with_the_process_that_started_it(tmp_path):
     """A refresh killed by itself (not its process group) must not leave dbt running on the
     working warehouse: the worker, busy (importing dbt, then a full parse: 5-7 s) and silent
     (so that no write to a closed pipe ends it), ends at once."""
-    arguments = ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                 "--no-partial-parse", "--quiet", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
-                 "--vars", json.dumps({"work_db": str(tmp_path / "work.duckdb")})]
-    code = ("import json, sys, time\nfrom pipelines import dbt_worker\n"
-            "worker = dbt_worker.DbtWorker()\n"
-            "worker.process.stdin.write(json.dumps(json.loads(sys.argv[1])) + '\\n')\n"
-            "worker.process.stdin.close()\n"
-            "print(worker.process.pid, flush=True)\ntime.sleep(600)\n")
-    parent = subprocess.Popen([sys.executable, "-c", code, json.dumps(arguments)], stdout=subprocess.PIPE,
-                              text=True, cwd=PROJECT_ROOT)
+    parent = _parent_of_a_worker(_dbt_arguments(tmp_path, "parse", "--no-partial-parse"))
     try:
         worker_pid = int(parent.stdout.readline())
         parent.send_signal(signal.SIGKILL)  # the worker is importing dbt, then parses: 5-7 s
@@ -213,17 +222,9 @@ def test_a_worker_whose_parent_is_killed_removes_its_scratch_folder(tmp_path, af
     main thread, made files again behind a removal done from its watcher (CI, once)."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    arguments = ["show", "--inline", "select count(*) from range(100000000000) t(i) where i % 7 = 3",  # minutes
-                 "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
-                 "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
-                 "--vars", json.dumps({"work_db": str(tmp_path / "work.duckdb")})]
-    code = ("import json, sys, time\nfrom pipelines import dbt_worker\n"
-            "worker = dbt_worker.DbtWorker()\n"
-            "worker.process.stdin.write(json.dumps(json.loads(sys.argv[1])) + '\\n')\n"
-            "worker.process.stdin.flush()\n"
-            "print(worker.process.pid, flush=True)\ntime.sleep(600)\n")
-    parent = subprocess.Popen([sys.executable, "-c", code, json.dumps(arguments)], stdout=subprocess.PIPE, text=True,
-                              cwd=PROJECT_ROOT, env={**os.environ, "TMPDIR": str(temporary)})
+    query = "select count(*) from range(100000000000) t(i) where i % 7 = 3"  # minutes
+    parent = _parent_of_a_worker(_dbt_arguments(tmp_path, "show", "--inline", query),
+                                 env={**os.environ, "TMPDIR": str(temporary)})
     try:
         worker_pid = int(parent.stdout.readline())
         deadline = time.monotonic() + 120
