@@ -1,7 +1,7 @@
 """Great Expectations' import, without the library it imports for expectations we never run.
 
-`import great_expectations` took 3.7-4.4 s of CPU here, and a refresh pays it during the dbt
-step (pipelines/dbt.py), whose build wants both cores. About 1.1-1.5 s of it is scipy.stats,
+`import great_expectations` took 3.2-4.5 s of CPU here, and a refresh pays it during the dbt
+step (pipelines/dbt.py), whose build wants both cores. About 1 s of it is scipy.stats,
 imported by GX's KL-divergence expectation and its two KS-test metrics at import time and
 used only when they run; no suite of ours has them. scipy.stats is registered as a lazy
 module first: it loads on first use, which may never come (benchmarks/RESULTS.md).
