@@ -129,10 +129,11 @@ def broken_column_rules(failures: list[str], work_db: Path, target: Path) -> lis
 
 
 def _import_great_expectations() -> None:
-    """The quality step's library (2.3-2.6 s of CPU in six runs: quality/gx_import.py),
-    loaded here while the worker builds: this process has little else to do then. Before
-    the first event, so no other thread of this process is importing anything meanwhile. A
-    failure is left to the quality step, which imports it again and reports it."""
+    """The quality step's library (2.3-2.6 s of CPU in six runs, see
+    pipelines/quality/gx_import.py), loaded here while the worker builds: this process has
+    little else to do then. Before the first event, so no other thread of this process is
+    importing anything meanwhile. A failure is left to the quality step, which imports it
+    again and reports it."""
     try:
         from pipelines.quality.gx_import import import_great_expectations
 

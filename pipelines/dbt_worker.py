@@ -53,10 +53,11 @@ def _watch_parent(parent: int) -> None:
     it frees the working warehouse for the next refresh within a fraction of a second."""
     while os.getppid() == parent:
         time.sleep(0.2)
-    if _scratch is not None and _warming_up:
-        _remove_once_ended(_scratch)
-    elif _scratch is not None:
-        shutil.rmtree(_scratch, ignore_errors=True)
+    if _scratch is not None:
+        if _warming_up:
+            _remove_once_ended(_scratch)
+        else:
+            shutil.rmtree(_scratch, ignore_errors=True)
     os._exit(1)
 
 
