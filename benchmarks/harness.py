@@ -193,12 +193,18 @@ def ingest_floor(landing: Path, scratch: Path) -> dict:
 
 def dbt_floor(warehouse: Path, scratch: Path) -> dict:
     """The run's compiled models (and data tests) in dependency order, in one DuckDB process,
-    over a copy of the working warehouse stripped of everything dbt built but the seeds."""
+    over a copy of the working warehouse stripped of everything dbt built but the seeds.
+    The compiled SQL is the run's (run_results.json); the graph and materializations are the
+    prepared manifest's (the refresh's build writes no manifest.json)."""
     import duckdb
 
-    manifest = json.loads((warehouse / "dbt" / "manifest.json").read_text())
-    nodes = {uid: node for uid, node in manifest["nodes"].items()
-             if node["resource_type"] in ("model", "test") and node.get("compiled_code")}
+    from pipelines.dbt_manifest import MANIFEST
+
+    manifest = json.loads(MANIFEST.read_text())
+    results = json.loads((warehouse / "dbt" / "run_results.json").read_text())["results"]
+    compiled = {r["unique_id"]: r["compiled_code"] for r in results if r.get("compiled_code")}
+    nodes = {uid: {**node, "compiled_code": compiled[uid]} for uid, node in manifest["nodes"].items()
+             if node["resource_type"] in ("model", "test") and uid in compiled}
     copy_dir = scratch / "dbt-floor"
     shutil.rmtree(copy_dir, ignore_errors=True)
     copy_dir.mkdir(parents=True)

@@ -49,6 +49,12 @@ def build_arguments(work_db: Path, target: Path, selection: list[str], indirect_
         # statement and connection (14,304 lines at district against 535): about 1-1.5 s of
         # a district build (benchmarks/RESULTS.md). `dbt build --debug` by hand shows them.
         "--log-level-file", "info",
+        # No manifest.json, semantic_manifest.json nor graph.gpickle of the run: nothing reads
+        # them (the refresh's definitions read the prepared manifest), and writing them made
+        # the worker's warm-up build 0.8 s longer on average (benchmarks/RESULTS.md).
+        # run_results.json, which operators and tests read, the worker writes itself
+        # (pipelines/dbt_worker.py); the SQL each node ran stays in compiled/ and run/.
+        "--no-write-json",
         *(["--indirect-selection", indirect_selection] if indirect_selection else []),
         *selection,
     ]

@@ -13,8 +13,9 @@ ingestion; it then waits for its one build.
 
 `python -m pipelines.dbt_worker <parent pid>` is the worker: it reads one JSON line (the
 `dbt build` arguments) on stdin and writes JSON lines on its stdout: {"event": <dbt event>}
-for each finished node, {"failure": <text>} for each error, then {"done": true}. Anything
-dbt prints goes to its stderr, which the parent copies into the log of the build. It exits
+for each finished node, {"failure": <text>} for each error, then {"done": true}. It writes
+dbt's `run_results.json` into the build's target folder itself (`_write_run_results`).
+Anything dbt prints goes to its stderr, which the parent copies into the log of the build. It exits
 after the build, when its stdin closes, when its parent is gone (within 0.2 s), and is
 killed if still running when its parent's interpreter ends. It exits without the
 interpreter's teardown (pipelines/process_exit.py; about 0.8 s after a build, which the dbt
@@ -126,6 +127,7 @@ def main(parent: int) -> int:
 
     try:
         outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(arguments)
+        _write_run_results(outcome, arguments)
         if outcome.exception is not None:
             send({"failure": f"{type(outcome.exception).__name__}: {outcome.exception}"})
         elif not outcome.success:
@@ -134,6 +136,17 @@ def main(parent: int) -> int:
         send({"failure": f"{type(error).__name__}: {error}"})
     send({"done": True})
     return 0
+
+
+def _write_run_results(outcome, arguments: list[str]) -> None:
+    """dbt's run_results.json into the build's target folder, as dbt writes it without
+    `--no-write-json` (pipelines/dbt_command.py): the nodes' statuses, timings and failures,
+    and the build's arguments. A build that did not run (an exception) has none."""
+    result = outcome.result
+    if hasattr(result, "write"):
+        target = Path(arguments[arguments.index("--target-path") + 1])
+        target.mkdir(parents=True, exist_ok=True)
+        result.write(str(target / "run_results.json"))
 
 
 def _warm_up(dbt_runner, manifest) -> None:
@@ -157,8 +170,9 @@ def _warm_up(dbt_runner, manifest) -> None:
         # below), so it runs after it: the scratch database is closed before its folder goes.
         atexit.register(shutil.rmtree, _scratch, True)
         _warming_up = True
-        dbt_runner(manifest=manifest, callbacks=[]).invoke(build_arguments(
-            _scratch / "work.duckdb", _scratch / "target", ["--select", "towns", "dim_area"], "cautious"))
+        arguments = build_arguments(_scratch / "work.duckdb", _scratch / "target",
+                                    ["--select", "towns", "dim_area"], "cautious")
+        _write_run_results(dbt_runner(manifest=manifest, callbacks=[]).invoke(arguments), arguments)
     except Exception:  # noqa: BLE001  (no temporary folder, say: the build proper reports its own errors)
         pass
     finally:
