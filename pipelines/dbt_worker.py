@@ -15,9 +15,9 @@ ingestion; it then waits for its one build.
 `dbt build` arguments) on stdin and writes JSON lines on its stdout: {"event": <dbt event>}
 for each finished node, {"failure": <text>} for each error, then {"done": true}. It writes
 dbt's `run_results.json` into the build's target folder itself (`_write_run_results`).
-Anything dbt prints goes to its stderr, which the parent copies into the log of the build. It exits
-after the build, when its stdin closes, when its parent is gone (within 0.2 s), and is
-killed if still running when its parent's interpreter ends. It exits without the
+Anything dbt prints goes to its stderr, which the parent copies into the log of the build.
+It exits after the build, when its stdin closes, when its parent is gone (within 0.2 s), and
+is killed if still running when its parent's interpreter ends. It exits without the
 interpreter's teardown (pipelines/process_exit.py; about 0.8 s after a build, which the dbt
 step waited for): the exit handlers still run, among them dbt-duckdb's, which closes the
 DuckDB database and so checkpoints its log into the file.
@@ -40,6 +40,9 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
+# dbt's artifacts that the builds no longer write (`--no-write-json`, pipelines/dbt_command.py):
+# an older version's, left in a warehouse's target folder, would describe a build long past.
+UNWRITTEN_ARTIFACTS = ("manifest.json", "semantic_manifest.json", "graph.gpickle")
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 STDERR_TAIL_LINES = 5  # of a worker that dies, in the step's failure message
 WARM_UP_PREFIX = "dpf-dbt-warm-up-"  # its scratch folder, in the system's temporary folder
@@ -141,10 +144,13 @@ def main(parent: int) -> int:
 def _write_run_results(outcome, arguments: list[str]) -> None:
     """dbt's run_results.json into the build's target folder, as dbt writes it without
     `--no-write-json` (pipelines/dbt_command.py): the nodes' statuses, timings and failures,
-    and the build's arguments. A build that did not run (an exception) has none."""
+    and the build's arguments. A build that did not run (an exception) has none. The
+    artifacts dbt no longer writes there go, if an older version left them."""
+    target = Path(arguments[arguments.index("--target-path") + 1])
+    for name in UNWRITTEN_ARTIFACTS:
+        (target / name).unlink(missing_ok=True)
     result = outcome.result
     if hasattr(result, "write"):
-        target = Path(arguments[arguments.index("--target-path") + 1])
         target.mkdir(parents=True, exist_ok=True)
         result.write(str(target / "run_results.json"))
 

@@ -178,12 +178,15 @@ def test_the_worker_warms_up_in_a_scratch_folder_and_leaves_nothing_there(tmp_pa
 
     worker = dbt_worker.DbtWorker()
     _warm_up_results(temporary, within=120)
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "manifest.json").write_text("{}")  # an older version's, of a build long past
     arguments = build_arguments(tmp_path / "work.duckdb", tmp_path / "target", ["--select", "villages"], "cautious")
     messages = list(worker.build(arguments))
     assert messages[-1] == {"done": True} and not [m for m in messages if "failure" in m], messages
     built = {r["unique_id"] for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]}
     assert "seed.dpf_indicators.villages" in built and not any(node.endswith((".towns", ".dim_area")) for node in built)
-    # run_results.json is the worker's; dbt wrote no other artifact (--no-write-json)
+    # run_results.json is the worker's; dbt wrote no other artifact (--no-write-json), and
+    # the older one is gone
     written = {p.name for p in (tmp_path / "target").iterdir()}
     assert not {"manifest.json", "semantic_manifest.json", "graph.gpickle"} & written, written
     assert list(temporary.iterdir()) == []
