@@ -130,11 +130,11 @@ def main(parent: int) -> int:
 
     try:
         outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(arguments)
-        _write_run_results(outcome, arguments)
         if outcome.exception is not None:
             send({"failure": f"{type(outcome.exception).__name__}: {outcome.exception}"})
         elif not outcome.success:
             send({"failure": "dbt build did not succeed"})
+        _write_run_results(outcome, arguments)  # after dbt's own failure, which it must not hide
     except BaseException as error:  # reported by the parent's step, never lost
         send({"failure": f"{type(error).__name__}: {error}"})
     send({"done": True})
@@ -146,6 +146,8 @@ def _write_run_results(outcome, arguments: list[str]) -> None:
     `--no-write-json` (pipelines/dbt_command.py): the nodes' statuses, timings and failures,
     and the build's arguments. A build that did not run (an exception) has none. The
     artifacts dbt no longer writes there go, if an older version left them."""
+    if "--target-path" not in arguments:  # not a build of build_arguments (pipelines/dbt_command.py)
+        return
     target = Path(arguments[arguments.index("--target-path") + 1])
     for name in UNWRITTEN_ARTIFACTS:
         (target / name).unlink(missing_ok=True)
