@@ -1,6 +1,6 @@
 """The benchmark harness of issue 8: one command from district to province scale.
 
-    uv run python benchmarks/harness.py district [city] [province] [--no-floor]
+    uv run python benchmarks/harness.py district [city] [province] [--no-floor] [--repeat N]
 
 For each scale (district 14,608 holders, city 150,000, province 1,000,000):
 
@@ -275,13 +275,20 @@ def publish_floor(warehouse: Path, scratch: Path) -> dict:
 
 # --- one scale, and the Markdown --------------------------------------------------------
 
-def run_scale(scale: str, floor: bool) -> dict:
+def median_run(runs: list[dict]) -> dict:
+    """The run of median total time (the lower of the two middle ones for an even count),
+    with every run's total beside it; its peak memory is the highest of all runs."""
+    ordered = sorted(runs, key=lambda run: run["seconds"])
+    return {**ordered[(len(ordered) - 1) // 2], "runs_seconds": [run["seconds"] for run in runs],
+            "peak_mb": max(run["peak_mb"] for run in runs)}
+
+
+def run_scale(scale: str, floor: bool, repeat: int = 1) -> dict:
     """Full refresh, floors, incremental refresh; the results file is written after each, so
     a run stopped half-way (province scale takes an hour) keeps what it measured."""
     holders = SCALES[scale]
     full, base, held_back = landing_folders(holders)
     warehouse = DATA / f"bench_warehouse_{holders}"
-    shutil.rmtree(warehouse, ignore_errors=True)
     result = {"scale": scale, "holders": holders, "measured_at": time.strftime("%Y-%m-%d %H:%M"),
               "machine": machine(), "load_average_before": os.getloadavg()[0],
               "incremental_adds": [p.name for p in held_back], "floors": {}}
@@ -290,8 +297,12 @@ def run_scale(scale: str, floor: bool) -> dict:
     def save() -> None:
         (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
-    print(f"[{scale}] full refresh of {base} ...", flush=True)
-    result["full"] = timed_refresh(base, warehouse)
+    runs = []
+    for number in range(1, repeat + 1):
+        print(f"[{scale}] full refresh of {base} ({number} of {repeat}) ...", flush=True)
+        shutil.rmtree(warehouse, ignore_errors=True)
+        runs.append(timed_refresh(base, warehouse))
+    result["full"] = median_run(runs)
     result["volume"] = {**landing_volume(base), **warehouse_volume(warehouse)}
     save()
     if floor:
@@ -305,9 +316,21 @@ def run_scale(scale: str, floor: bool) -> dict:
             save()
     for path in held_back:
         os.link(path, base / path.parent.name / path.name)
-    print(f"[{scale}] incremental refresh (+ {', '.join(p.name for p in held_back)}) ...", flush=True)
-    result["incremental"] = timed_refresh(base, warehouse)
+    before = warehouse.with_name(f"{warehouse.name}.before_incremental")
+    shutil.rmtree(before, ignore_errors=True)
+    if repeat > 1:
+        shutil.copytree(warehouse, before)
+    runs = []
+    for number in range(1, repeat + 1):
+        if number > 1:
+            shutil.rmtree(warehouse)
+            shutil.copytree(before, warehouse)
+        print(f"[{scale}] incremental refresh (+ {', '.join(p.name for p in held_back)}) ({number} of {repeat}) ...",
+              flush=True)
+        runs.append(timed_refresh(base, warehouse))
+    result["incremental"] = median_run(runs)
     save()
+    shutil.rmtree(before, ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)
     return result
 
@@ -338,9 +361,12 @@ def markdown() -> str:
             cells = " | ".join(f"{run['stages'].get(s, {}).get('seconds', 0):.1f} s / {run['stages'].get(s, {}).get('peak_mb', 0):,}"
                                for s in stages)
             label = "full" if kind == "full" else "+1 month, +1 snapshot"
+            totals = run.get("runs_seconds", [run["seconds"]])
+            spread = (f" (median of {len(totals)} runs: {min(totals):.1f}-{max(totals):.1f} s)"
+                      if len(totals) > 1 else "")
             lines.append(f"| {r['scale']} ({r['measured_at']}, load {r['load_average_before']:.1f}) | {r['holders']:,} | "
                          f"{r['volume']['files']} files, {r['volume']['bytes'] / 1e6:,.0f} MB | {raw_rows:,} | "
-                         f"{label}: **{run['seconds']:.1f} s** | {cells} | {run['peak_mb']:,} MB |")
+                         f"{label}: **{run['seconds']:.1f} s**{spread} | {cells} | {run['peak_mb']:,} MB |")
     lines += ["", "Floors (the same work done by DuckDB alone, same run, same machine) and ratios:", "",
               "| scale | ingest: pipeline rows/s | DuckDB read_csv rows/s (UTF-8 CSVs) | ratio | dbt: pipeline | "
               "compiled SQL in one DuckDB | ratio | publish: pipeline (copy during quality + check and swap) | DuckDB copy | ratio |",
@@ -388,12 +414,20 @@ def write_markdown() -> None:
 
 def main(argv: list[str]) -> None:
     floor = "--no-floor" not in argv
+    repeat = 1
+    if "--repeat" in argv:
+        at = argv.index("--repeat")
+        value = argv[at + 1] if at + 1 < len(argv) else ""
+        if not value.isdigit() or int(value) < 1:
+            raise SystemExit(f"--repeat takes a number of runs (1 or more), not {value!r}")
+        repeat = int(value)
+        argv = argv[:at] + argv[at + 2:]
     scales = [a for a in argv if not a.startswith("--")] or ["district"]
     for scale in scales:
         if scale not in SCALES:
             raise SystemExit(f"unknown scale {scale!r}: one of {', '.join(SCALES)}")
     for scale in scales:
-        result = run_scale(scale, floor)
+        result = run_scale(scale, floor, repeat)
         print(json.dumps({k: result.get(k) for k in ("full", "incremental", "floors")}, indent=1))
         write_markdown()
     print(markdown())
