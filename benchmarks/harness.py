@@ -318,13 +318,13 @@ def run_scale(scale: str, floor: bool, repeat: int = 1) -> dict:
         os.link(path, base / path.parent.name / path.name)
     before = warehouse.with_name(f"{warehouse.name}.before_incremental")
     shutil.rmtree(before, ignore_errors=True)
-    if repeat > 1:
-        shutil.copytree(warehouse, before)
+    if repeat > 1:  # symlinks as symlinks: `dashboard` is one (pipelines/dashboard/render.py)
+        shutil.copytree(warehouse, before, symlinks=True)
     runs = []
     for number in range(1, repeat + 1):
         if number > 1:
             shutil.rmtree(warehouse)
-            shutil.copytree(before, warehouse)
+            shutil.copytree(before, warehouse, symlinks=True)
         print(f"[{scale}] incremental refresh (+ {', '.join(p.name for p in held_back)}) ({number} of {repeat}) ...",
               flush=True)
         runs.append(timed_refresh(base, warehouse))
