@@ -193,10 +193,14 @@ def latest_summary(warehouse: Path) -> list[dict]:
 
 
 def summary_text(summary: list[dict]) -> str:
+    """The summary as the console shows it; values formatted as on the dashboard (a rate
+    just below its target keeps the decimals that show it below)."""
+    from pipelines.dashboard.html import fmt_value
+
     lines = [f"{'指标':<4} {'年份':<4} {'数值':>10} {'目标':>8}  状态  名称"]
     for row in summary:
-        value = "—" if row["value"] is None else f"{row['value']:,.1f}"
-        target = "—" if row["target"] is None else f"{row['target']:,.1f}"
+        value = "—" if row["value"] is None else fmt_value(row["value"], row["unit"], row["target"])
+        target = "—" if row["target"] is None else fmt_value(row["target"], row["unit"])
         status = "无数据" if row["meets_target"] is None else ("达标" if row["meets_target"] else "未达标")
         lines.append(f"{row['indicator_code']:<4} {row['period']:<6} {value:>10} {target:>8}  {status:<4} "
                      f"{row['name']}（{row['unit']}）")

@@ -18,7 +18,7 @@ import pytest
 from pipelines.config import PROJECT_ROOT
 from pipelines.dbt_manifest import MANIFEST
 from pipelines.generate.run import generate
-from pipelines.refresh import EXIT_BLOCKED_CHECK, EXIT_BLOCKED_FILE, EXIT_BUSY, WarehouseLock, refresh
+from pipelines.refresh import EXIT_BLOCKED_CHECK, EXIT_BLOCKED_FILE, EXIT_BUSY, WarehouseLock, refresh, summary_text
 
 TOWNS = 12
 OUTPUT_COLUMNS = ["indicator_code", "period", "area_level", "area_name", "numerator", "denominator",
@@ -217,6 +217,16 @@ def test_a_refresh_waits_for_no_one_and_says_the_warehouse_is_busy(small):
     with WarehouseLock(warehouse):
         outcome = refresh(landing, warehouse, log=lambda _: None)
     assert outcome.status == EXIT_BUSY and "Another refresh" in outcome.message
+
+
+def test_the_summary_shows_a_rate_below_its_target_below_it():
+    rows = [{"indicator_code": "I09", "name": "义务教育入学率", "unit": "%", "period": "2025",
+             "value": 420 / 433 * 100, "target": 97.0, "meets_target": False},
+            {"indicator_code": "I02", "name": "新增就业", "unit": "人", "period": "2025",
+             "value": 116.0, "target": 120.0, "meets_target": False}]
+    lines = summary_text(rows).splitlines()
+    assert re.search(r"^I09\s+2025\s+96\.998\s+97\.0\s+未达标", lines[1])
+    assert re.search(r"^I02\s+2025\s+116\s+120\s+未达标", lines[2])
 
 
 def test_the_command_line_prints_the_summary_and_the_database(small):

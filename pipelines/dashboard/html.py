@@ -55,15 +55,16 @@ def is_missing(value) -> bool:
 
 
 def fmt_value(value, unit: str, target=None) -> str:
-    """Value with its unit: counts whole, rates one decimal (two when one decimal would
-    show the target while the value is below it, e.g. 96.997 against 97)."""
+    """Value with its unit: counts whole, rates one decimal, more (up to four) when fewer
+    would show the target while the value is below it: 96.9977 against 97 is 96.998, not
+    97.0 beside "not met"."""
     if is_missing(value):
         return "无数据"
     if unit in ("人", "人次", "户"):
         return f"{value:,.0f}"
     digits = 1
-    if target is not None and value < target and round(value, 1) >= target:
-        digits = 2
+    while not is_missing(target) and value < target and round(value, digits) >= target and digits < 4:
+        digits += 1
     return f"{value:,.{digits}f}"
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.config import REFERENCE_DIR
-from pipelines.dashboard.html import scrub, suppress
+from pipelines.dashboard.html import fmt_value, scrub, suppress
 from pipelines.dashboard.render import LINK_NAME, current_version, remove_leftovers, render_dashboard
 from pipelines.publish import published_path
 
@@ -113,6 +113,17 @@ def test_every_breakdown_is_district_or_town(rendered, demo_warehouse):
             assert areas.get(area) == level and level in ("district", "town"), (name, area, level)
             shown += 1
     assert shown > 14 * 13
+
+
+def test_a_rate_below_its_target_never_shows_the_target():
+    # 420 of 433 children in school: 96.9977% against 97%, not met; "97.0" or "97.00" beside
+    # "not met" would read as a mistake (the demo's I09 in 2025).
+    assert fmt_value(420 / 433 * 100, "%", 97.0) == "96.998"
+    assert fmt_value(96.96, "%", 97.0) == "96.96"
+    assert fmt_value(96.94, "%", 97.0) == "96.9"
+    assert fmt_value(97.04, "%", 97.0) == "97.0"  # met: one decimal, rounded as usual
+    assert fmt_value(96.99999, "%", 97.0) == "97.0000"  # four decimals at most
+    assert fmt_value(96.99, "%", None) == "97.0" and fmt_value(116.0, "人", 120.0) == "116"
 
 
 def test_suppression_rule(dash):
