@@ -20,6 +20,8 @@ import math
 
 import plotly.io as pio
 
+from pipelines.dashboard.html import fmt_value
+
 FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
                '"WenQuanYi Micro Hei", sans-serif')
 BLUE, RED, GREEN, GREY, ORANGE = "#2b6cb0", "#c53030", "#2f855a", "#a0aec0", "#dd6b20"
@@ -108,7 +110,7 @@ def trend(annual: dict, monthly: dict | None, unit: str, reported: dict | None) 
     data.append({"type": "scatter", "x": x_years, "y": [num(v) for v, _ in annual.values()],
                  "mode": "lines+markers+text", "name": "年度值（定义口径）", "line": {"color": BLUE, "width": 3},
                  "marker": {"size": 10, "color": colours, "line": {"color": "white", "width": 1}},
-                 "text": [("" if v is None else f"{v:,.1f}") for v, _ in annual.values()],
+                 "text": [("" if v is None else fmt_value(v, unit, t)) for v, t in annual.values()],
                  "textposition": "top center", "hovertemplate": "%{y}" + unit + "<extra>年度值</extra>"})
     xaxis = ({"type": "date", "tickformat": "%Y", "dtick": "M12", "ticklabelmode": "period"} if monthly
              else {"type": "category"})
@@ -121,7 +123,7 @@ def trend(annual: dict, monthly: dict | None, unit: str, reported: dict | None) 
 def towns_bar(towns: list[str], values: list, statuses: list, target, unit: str, district_value) -> Figure:
     bars = {"type": "bar", "x": [text(t) for t in towns], "y": [num(v) for v in values],
             "marker": {"color": [STATUS_COLOURS[s] for s in statuses]}, "name": "镇街",
-            "text": [("无数据" if v is None else f"{v:,.1f}") for v in values], "textposition": "outside",
+            "text": [fmt_value(v, unit, target) for v in values], "textposition": "outside",
             "hovertemplate": "%{x}：%{y}" + unit + "<extra></extra>", "cliponaxis": False}
     shapes, labels = [], []
     if target is not None:
@@ -129,7 +131,7 @@ def towns_bar(towns: list[str], values: list, statuses: list, target, unit: str,
         labels.append((target, f"目标 {target:g}{unit}", ORANGE))
     if district_value is not None:
         shapes.append(_hline(num(district_value), {"color": BLUE, "dash": "dot", "width": 1.5}))
-        labels.append((district_value, f"全区 {district_value:,.1f}{unit}", BLUE))
+        labels.append((district_value, f"全区 {fmt_value(district_value, unit, target)}{unit}", BLUE))
     annotations = [  # beside the plot, not over the bars
         {"x": 1.0, "xref": "paper", "xanchor": "left", "y": num(y), "yref": "y", "text": label, "showarrow": False,
          "font": {"color": colour, "size": 12}, "yshift": 8 if i == 0 else -8}

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.config import REFERENCE_DIR
+from pipelines.dashboard import figures
 from pipelines.dashboard.html import fmt_value, scrub, suppress
 from pipelines.dashboard.render import LINK_NAME, current_version, remove_leftovers, render_dashboard
 from pipelines.publish import published_path
@@ -124,6 +125,13 @@ def test_a_rate_below_its_target_never_shows_the_target():
     assert fmt_value(97.04, "%", 97.0) == "97.0"  # met: one decimal, rounded as usual
     assert fmt_value(96.99999, "%", 97.0) == "97.0000"  # four decimals at most
     assert fmt_value(96.99, "%", None) == "97.0" and fmt_value(116.0, "人", 120.0) == "116"
+    # the figures' labels too: a town's bar, the district line, the yearly trend
+    just_below = 420 / 433 * 100
+    bars = figures.towns_bar(["西坞街道", "岳林街道"], [just_below, None], [False, None], 97.0, "%", just_below)
+    assert bars["data"][0]["text"] == ["96.998", "无数据"]
+    assert [a["text"] for a in bars["layout"]["annotations"]] == ["目标 97%", "全区 96.998%"]
+    trend = figures.trend({"2024": (97.5, 96.0), "2025": (just_below, 97.0)}, None, "%", None)
+    assert trend["data"][-1]["text"] == ["97.5", "96.998"]
 
 
 def test_suppression_rule(dash):
